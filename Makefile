@@ -1,0 +1,123 @@
+# Training Deep Neural Networks from Scratch -- build, test and install targets.
+#
+#   make book       install (if needed) and build the website into _build/html
+#   make test       install (if needed) and run every test suite (unit tests + notebooks)
+#   make test-fast  unit tests only, without slow tests and without notebooks
+#   make help       list all targets
+#
+# Everything is installed into ./.venv from the pinned lock (constraints.txt).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Interpreter used only to create the venv: python3.11 when present, else python3.
+# (Evaluated before PATH below is changed, so it never picks the venv itself.)
+BOOTSTRAP_PYTHON := $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+
+VENV  := .venv
+BIN   := $(CURDIR)/$(VENV)/bin
+PY    := $(BIN)/python
+PIP   := $(PY) -m pip
+STAMP := $(VENV)/.installed
+
+# Recipes (and notebook kernels they start) use the venv's tools first.
+export PATH := $(BIN):$(PATH)
+export VIRTUAL_ENV := $(CURDIR)/$(VENV)
+# Jupyter: use platformdirs paths (silences a DeprecationWarning in every run).
+export JUPYTER_PLATFORM_DIRS := 1
+# (MPLBACKEND is deliberately NOT set: notebook kernels must keep the inline
+# backend so figures appear on the website; headless pytest falls back to Agg.)
+
+# Notebooks that `make test` executes (empty until chapters/ has notebooks).
+NOTEBOOKS := $(wildcard chapters/*.ipynb)
+
+# Optional: PyTorch for the benchmarks only. Exactly this pin, never unpinned
+# (an unpinned torch pulls several GB of CUDA packages).
+TORCH_PIN := torch==2.13.0
+
+.PHONY: help install book test test-fast bench bench-deps lock clean
+
+help:
+	@echo "make book        install (if needed) and build the website -> _build/html"
+	@echo "make test        install (if needed) and run all tests (tests/ + chapter notebooks)"
+	@echo "make test-fast   unit tests only: not slow, no notebooks"
+	@echo "make install     create .venv and install the pinned dependencies + this repo (editable)"
+	@echo "make bench       run the benchmarks (bench/run_all.py)"
+	@echo "make bench-deps  install the optional benchmark dependency $(TORCH_PIN) into .venv"
+	@echo "make lock        re-resolve requirements.txt and rewrite constraints.txt"
+	@echo "make clean       remove _build and caches (keeps .venv)"
+
+# --- installation -----------------------------------------------------------
+
+$(PY):
+	@test -n "$(BOOTSTRAP_PYTHON)" || { echo "Makefile: no python3.11 or python3 on PATH" >&2; exit 1; }
+	$(BOOTSTRAP_PYTHON) -m venv $(VENV)
+
+# Re-runs only when the dependency files change; otherwise `make install` is instant.
+$(STAMP): pyproject.toml requirements.txt constraints.txt | $(PY)
+	$(PIP) install --quiet -c constraints.txt pip setuptools wheel
+	$(PIP) install --quiet -r requirements.txt -c constraints.txt
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	$(PIP) check
+	@touch $@
+
+install: $(STAMP)
+
+# --- website ----------------------------------------------------------------
+
+# Strict: any Sphinx warning (including broken references, -n) fails the build,
+# after reporting all of them (--keep-going). Notebook execution is cached in
+# _build/.jupyter_cache (see _config.yml).
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "Website built: _build/html/index.html"
+
+# --- tests ------------------------------------------------------------------
+
+# All suites: unit tests in tests/ and, when present, every chapter notebook
+# executed top to bottom by nbval (--nbval-lax: cells must run without error;
+# outputs are not compared unless a cell is marked).
+test: $(STAMP)
+ifneq ($(NOTEBOOKS),)
+	$(PY) -m pytest tests chapters --nbval-lax --nbval-current-env
+else
+	$(PY) -m pytest tests
+endif
+
+test-fast: $(STAMP)
+	$(PY) -m pytest tests -m "not slow"
+
+# --- benchmarks -------------------------------------------------------------
+
+bench: $(STAMP)
+	@if [ -f bench/run_all.py ]; then \
+		echo "$(PY) bench/run_all.py"; $(PY) bench/run_all.py; \
+	else \
+		echo "make bench: bench/run_all.py does not exist yet; nothing to run" >&2; \
+	fi
+
+bench-deps: $(STAMP)
+	$(PIP) install -c constraints.txt "$(TORCH_PIN)"
+	$(PIP) check
+
+# --- maintenance ------------------------------------------------------------
+
+# Re-resolve requirements.txt in a throwaway venv (so optional extras such as
+# torch in .venv never leak into the lock) and rewrite constraints.txt.
+lock:
+	@test -n "$(BOOTSTRAP_PYTHON)" || { echo "Makefile: no python3.11 or python3 on PATH" >&2; exit 1; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(BOOTSTRAP_PYTHON) -m venv "$$tmp/venv" && \
+	"$$tmp/venv/bin/python" -m pip install --quiet --upgrade pip && \
+	"$$tmp/venv/bin/python" -m pip install --quiet -r requirements.txt && \
+	"$$tmp/venv/bin/python" -m pip check && \
+	{ grep '^#' constraints.txt || true; \
+	  "$$tmp/venv/bin/python" -m pip freeze --all --exclude-editable; } > "$$tmp/constraints.txt" && \
+	mv "$$tmp/constraints.txt" constraints.txt && \
+	echo "constraints.txt rewritten; review with: git diff constraints.txt"
+
+clean:
+	rm -rf _build .pytest_cache build dist *.egg-info
+	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 \
+		| xargs -0 rm -rf

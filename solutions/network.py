@@ -1,0 +1,236 @@
+"""A sequential network (신경망): layers in order, a softmax cross-entropy loss on top.
+
+Parameters are exposed as one flat dict, DLFS style: the k-th affine layer
+owns ``W{k}`` and ``b{k}``, the k-th normalization layer ``gamma{k}`` and
+``beta{k}``. The dict holds the layers' own arrays, so an optimizer that
+updates it in place updates the network.
+
+Build one from a spec::
+
+    net = Sequential.from_spec(784, ["affine 256", "relu", "dropout 0.2", "affine 10"], init="he", seed=0)
+
+or with the shortcut ``build_mlp(784, [256, 256], 10, activation="relu", init="he")``.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from solutions import init as initializers
+from solutions import layers as L
+from solutions import losses
+
+SPEC_KINDS = ("affine", "batchnorm", "layernorm", "dropout", "relu", "sigmoid", "tanh", "leaky_relu", "elu", "silu", "swish")
+
+
+class Sequential:
+    """Layers applied in order, followed by softmax cross-entropy.
+
+    Args:
+        layers: the layers, input side first.
+        weight_decay_lambda: adds the L2 penalty (lambda/2) * sum ||W||^2 over the
+            weight matrices (not biases, gammas or betas) to the loss, and its
+            gradient lambda * W to the weights' gradients.
+    """
+
+    def __init__(self, layers: Sequence[L.Layer], weight_decay_lambda: float = 0.0) -> None:
+        self.layers = list(layers)
+        self.weight_decay_lambda = float(weight_decay_lambda)
+        self._names: list[tuple[L.Layer, str, str]] = []  # (layer, key in layer.params, flat name)
+        counts: dict[str, int] = {}
+        for layer in self.layers:
+            if not layer.params:
+                continue
+            group = "W" if "W" in layer.params else "gamma"
+            counts[group] = counts.get(group, 0) + 1
+            for key in layer.params:
+                self._names.append((layer, key, f"{key}{counts[group]}"))
+        self._logits: np.ndarray | None = None
+        self._targets: np.ndarray | None = None
+
+    # -- construction --------------------------------------------------------
+
+    @classmethod
+    def from_spec(
+        cls,
+        input_dim: int,
+        spec: Sequence[str],
+        init: str | float = "he",
+        seed: int = 0,
+        dtype=np.float32,
+        weight_decay_lambda: float = 0.0,
+    ) -> "Sequential":
+        """Build a network from a list of strings, one layer each.
+
+        Items: ``"affine N"`` (N output units), ``"relu"``, ``"sigmoid"``, ``"tanh"``,
+        ``"leaky_relu"``, ``"elu"``, ``"silu"``, ``"batchnorm"``, ``"layernorm"``,
+        ``"dropout P"`` (P is drop_prob). The last affine layer gives the logits.
+
+        Args:
+            input_dim: the number of input features D.
+            init: the weight initializer for every affine layer: a name from
+                ``solutions.init.INITIALIZERS`` or a std for N(0, std^2).
+                Biases start at zero.
+            seed: seeds both the weights and the dropout masks.
+        """
+        rng = np.random.default_rng(seed)
+        built: list[L.Layer] = []
+        width = input_dim
+        for position, item in enumerate(spec):
+            words = str(item).split()
+            if not words or words[0] not in SPEC_KINDS:
+                raise ValueError(f"spec item {position} ({item!r}): the kind must be one of {SPEC_KINDS}")
+            kind, args = words[0], words[1:]
+            if kind == "affine":
+                if len(args) != 1 or not args[0].isdigit() or int(args[0]) < 1:
+                    raise ValueError(f"spec item {position} ({item!r}): write 'affine N' with N >= 1 units")
+                units = int(args[0])
+                W = initializers.init_weights(init, width, units, rng, dtype)
+                first = not any(isinstance(layer, L.Affine) for layer in built)
+                built.append(L.Affine(W, np.zeros(units, dtype=dtype), need_input_grad=not first))
+                width = units
+            elif kind == "dropout":
+                if len(args) != 1:
+                    raise ValueError(f"spec item {position} ({item!r}): write 'dropout P' with P the drop probability")
+                built.append(L.Dropout(float(args[0]), rng))
+            elif kind == "batchnorm":
+                built.append(L.BatchNorm(width, dtype=dtype))
+            elif kind == "layernorm":
+                built.append(L.LayerNorm(width, dtype=dtype))
+            elif kind == "relu":
+                built.append(L.ReLU())
+            else:
+                built.append(L.Activation(kind))
+        if not any(isinstance(layer, L.Affine) for layer in built):
+            raise ValueError("the spec has no 'affine N' layer")
+        return cls(built, weight_decay_lambda=weight_decay_lambda)
+
+    # -- parameters ----------------------------------------------------------
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """Flat dict of the layers' parameter arrays (the arrays themselves, not copies)."""
+        return {name: layer.params[key] for layer, key, name in self._names}
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        """Flat dict of the gradients of the last ``backward`` call."""
+        return {name: layer.grads[key] for layer, key, name in self._names}
+
+    def num_params(self) -> int:
+        """The number of learned numbers: weights, biases, gammas and betas."""
+        return int(sum(p.size for p in self.params.values()))
+
+    def summary(self) -> str:
+        """One line per layer with its parameter count."""
+        lines = []
+        for layer in self.layers:
+            count = sum(p.size for p in layer.params.values())
+            lines.append(f"{layer!r:<32} {count:>10,d}")
+        lines.append(f"{'total':<32} {self.num_params():>10,d}")
+        return "\n".join(lines)
+
+    # -- forward and backward ------------------------------------------------
+
+    def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
+        """Logits (N, C) for inputs (N, D). ``train=True`` enables dropout and batch statistics."""
+        for layer in self.layers:
+            x = layer.forward(x, train)
+        return x
+
+    def penalty(self) -> float:
+        """The L2 penalty (lambda/2) sum ||W||^2, or 0."""
+        if not self.weight_decay_lambda:
+            return 0.0
+        weights = [layer.params["W"] for layer in self.layers if isinstance(layer, L.Affine)]
+        return losses.l2_penalty(weights, self.weight_decay_lambda)
+
+    def loss(self, x: np.ndarray, t: np.ndarray, train: bool = False) -> float:
+        """Mean softmax cross-entropy of the batch plus the L2 penalty."""
+        self._logits = self.forward(x, train)
+        self._targets = t
+        return losses.softmax_cross_entropy(self._logits, t) + self.penalty()
+
+    def backward(self) -> dict[str, np.ndarray]:
+        """Backpropagate the loss of the last ``loss`` call; returns the flat grads."""
+        if self._logits is None:
+            raise RuntimeError("call loss(x, t) before backward()")
+        dout = losses.softmax_cross_entropy_backward(self._logits, self._targets)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        if self.weight_decay_lambda:
+            for layer in self.layers:
+                if isinstance(layer, L.Affine):
+                    layer.grads["W"] = layer.grads["W"] + losses.l2_penalty_backward(
+                        layer.params["W"], self.weight_decay_lambda
+                    )
+        return self.grads
+
+    def gradients(self, x: np.ndarray, t: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
+        """Loss (in training mode) and the gradients of every parameter."""
+        value = self.loss(x, t, train=True)
+        return value, self.backward()
+
+    # -- evaluation ----------------------------------------------------------
+
+    def predict(self, x: np.ndarray, batch_size: int = 2000) -> np.ndarray:
+        """Predicted class ids (N,), in evaluation mode, batch by batch."""
+        return np.concatenate(
+            [self.forward(x[i : i + batch_size]).argmax(axis=1) for i in range(0, len(x), batch_size)]
+        )
+
+    def evaluate(self, x: np.ndarray, t: np.ndarray, batch_size: int = 2000) -> tuple[float, float]:
+        """(mean loss without penalty, accuracy) in evaluation mode."""
+        total_loss, correct = 0.0, 0
+        for i in range(0, len(x), batch_size):
+            logits = self.forward(x[i : i + batch_size])
+            labels = t[i : i + batch_size]
+            total_loss += losses.softmax_cross_entropy(logits, labels) * len(labels)
+            correct += int(np.sum(logits.argmax(axis=1) == _as_labels(labels)))
+        return total_loss / len(x), correct / len(x)
+
+    def accuracy(self, x: np.ndarray, t: np.ndarray, batch_size: int = 2000) -> float:
+        """Fraction of correctly classified samples, in evaluation mode."""
+        return self.evaluate(x, t, batch_size)[1]
+
+    def __repr__(self) -> str:
+        return "Sequential(\n  " + ",\n  ".join(repr(layer) for layer in self.layers) + "\n)"
+
+
+def _as_labels(t: np.ndarray) -> np.ndarray:
+    """Integer labels from labels or one-hot rows."""
+    t = np.asarray(t)
+    return t.argmax(axis=1) if t.ndim == 2 else t
+
+
+def build_mlp(
+    input_dim: int,
+    hidden: Sequence[int],
+    num_classes: int,
+    activation: str = "relu",
+    init: str | float = "he",
+    drop_prob: float = 0.0,
+    batch_norm: bool = False,
+    layer_norm: bool = False,
+    weight_decay_lambda: float = 0.0,
+    seed: int = 0,
+    dtype=np.float32,
+) -> Sequential:
+    """A multi-layer perceptron: [affine, (norm), activation, (dropout)] per hidden layer, then affine.
+
+    Example: ``build_mlp(784, [256, 256], 10)`` is the 784-256-256-10 ReLU network.
+    """
+    spec: list[str] = []
+    for units in hidden:
+        spec.append(f"affine {units}")
+        if batch_norm:
+            spec.append("batchnorm")
+        if layer_norm:
+            spec.append("layernorm")
+        spec.append(activation)
+        if drop_prob:
+            spec.append(f"dropout {drop_prob}")
+    spec.append(f"affine {num_classes}")
+    return Sequential.from_spec(input_dim, spec, init=init, seed=seed, dtype=dtype, weight_decay_lambda=weight_decay_lambda)

@@ -1,0 +1,156 @@
+"""Shared machinery for the chapter tests: find, release, validate and execute notebooks.
+
+Every chapter notebook in ``chapters/`` is an nbgrader source. These helpers run
+the real nbgrader on it: ``generate_assignment`` for the student release (in a
+throwaway course directory) and nbgrader's ``Validator`` to execute and grade it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+from nbgrader.validator import Validator
+from traitlets.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTER_DIR = ROOT / "chapters"
+CHAPTERS = sorted(path.stem for path in CHAPTER_DIR.glob("[0-9][0-9]_*.ipynb"))
+EXECUTION_TIMEOUT = 600  # seconds per cell; chapters take far less (CHAPTERS.md: <= 60 s in all)
+
+
+def chapter_path(chapter: str) -> Path:
+    return CHAPTER_DIR / f"{chapter}.ipynb"
+
+
+def read_chapter(chapter: str):
+    return nbformat.read(chapter_path(chapter), as_version=4)
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def answer_cells(nb) -> list:
+    return [c for c in nb.cells if nbgrader_meta(c).get("solution") and c.cell_type == "code"]
+
+
+def grade_test_cells(nb) -> list:
+    return [c for c in nb.cells if nbgrader_meta(c).get("grade") and c.cell_type == "code"]
+
+
+def written_cells(nb) -> list:
+    return [c for c in nb.cells if nbgrader_meta(c).get("grade") and c.cell_type == "markdown"]
+
+
+def generate_release(chapter: str, course_dir: Path) -> Path:
+    """Run ``nbgrader generate_assignment`` on a chapter; return the release notebook's path."""
+    source_dir = course_dir / "source" / chapter
+    source_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(chapter_path(chapter), source_dir / f"{chapter}.ipynb")
+    command = [
+        sys.executable, "-m", "nbgrader", "generate_assignment", chapter,
+        "--force",
+        f"--CourseDirectory.root={course_dir}",
+        f"--CourseDirectory.db_url=sqlite:///{course_dir / 'gradebook.db'}",
+        "--CourseDirectory.course_id=dnn-from-scratch",
+    ]
+    # nbgrader runs the `alembic` command of its own environment: put it on PATH
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    completed = subprocess.run(command, cwd=course_dir, capture_output=True, text=True, env=env)
+    release = course_dir / "release" / chapter / f"{chapter}.ipynb"
+    if completed.returncode != 0 or not release.exists():
+        raise RuntimeError(f"nbgrader generate_assignment {chapter} failed:\n{completed.stdout}\n{completed.stderr}")
+    return release
+
+
+class RecordingValidator(Validator):
+    """nbgrader's Validator that also keeps the executed notebook for inspection."""
+
+    executed = None
+
+    def _preprocess(self, nb):
+        nb = super()._preprocess(nb)
+        self.executed = nb
+        return nb
+
+
+def validate(path: Path, invert: bool = False) -> tuple[dict, object]:
+    """Run nbgrader's validation on a notebook; returns (results, executed notebook).
+
+    ``results`` is empty when validation passes; otherwise it has "failed",
+    "passed" (with invert) or "changed" entries, as ``nbgrader validate`` reports.
+    """
+    config = Config()
+    config.Validator.invert = invert
+    config.Execute.timeout = EXECUTION_TIMEOUT
+    config.Execute.interrupt_on_timeout = True
+    config.Execute.kernel_name = "python3"
+    validator = RecordingValidator(config=config)
+    results = validator.validate(str(path))
+    return results, validator.executed
+
+
+def errors_in(nb) -> list[tuple[int, str, str]]:
+    """(cell index, exception name, message) of every error output in an executed notebook."""
+    found = []
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                found.append((index, output.get("ename", ""), output.get("evalue", "")))
+    return found
+
+
+SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+
+
+def secret_lines(nb) -> list[str]:
+    """Every substantive line inside a solution region or a hidden-test region of a source notebook."""
+    lines = set()
+    for cell in nb.cells:
+        for pattern in (SOLUTION_REGION, HIDDEN_REGION):
+            for region in pattern.findall(cell.source):
+                for line in region.splitlines():
+                    stripped = line.strip()
+                    if len(stripped) >= 12 and not stripped.startswith("#"):
+                        lines.add(stripped)
+    return sorted(lines)
+
+
+def public_lines(nb) -> set[str]:
+    """Lines outside the secret regions (they may legitimately repeat a secret line)."""
+    lines = set()
+    for cell in nb.cells:
+        text = HIDDEN_REGION.sub("", SOLUTION_REGION.sub("", cell.source))
+        lines.update(line.strip() for line in text.splitlines())
+    return lines
+
+
+def answer_namespace(chapter: str, grade_ids: list[str]) -> dict:
+    """Execute a chapter's first code cell (its imports) and the named answer cells.
+
+    Returns the namespace, so a test can call the reference answers directly
+    and compare them with ``solutions``.
+    """
+    nb = read_chapter(chapter)
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    by_id = {nbgrader_meta(c).get("grade_id"): c for c in code_cells}
+    missing = [g for g in grade_ids if g not in by_id]
+    if missing:
+        raise KeyError(f"{chapter}: no answer cells with grade_id {missing}")
+    namespace: dict = {"__name__": f"chapter_{chapter}"}
+    for cell in [code_cells[0]] + [by_id[g] for g in grade_ids]:
+        source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        exec(compile(source, f"{chapter}:{nbgrader_meta(cell).get('grade_id', 'setup')}", "exec"), namespace)
+    return namespace
+
+
+def dump(obj) -> str:
+    return json.dumps(obj, indent=1)[:4000]

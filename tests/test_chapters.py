@@ -1,0 +1,97 @@
+"""Every chapter is a valid nbgrader source whose release is safe to hand out.
+
+For each notebook in chapters/ (CHAPTERS.md):
+* its nbgrader metadata is well formed, it is stored without outputs, and it
+  has at least 3 autograded test cells with points and a written answer;
+* ``nbgrader validate`` passes on the source (the reference earns full marks);
+* the release made by ``nbgrader generate_assignment`` contains no solution
+  and no hidden test, ``nbgrader validate --invert`` passes on it (a blank
+  release earns nothing), and executing it raises nothing but the stubs'
+  ``NotImplementedError``.
+
+The notebooks themselves also run under ``pytest --nbval-lax chapters/``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from chapter_tools import (
+    CHAPTERS,
+    answer_cells,
+    errors_in,
+    generate_release,
+    nbgrader_meta,
+    public_lines,
+    read_chapter,
+    secret_lines,
+    grade_test_cells,
+    validate,
+    written_cells,
+)
+
+
+def per_chapter(*extra_marks):
+    return pytest.mark.parametrize(
+        "chapter",
+        [pytest.param(c, marks=[getattr(pytest.mark, f"ch{c[:2]}"), *extra_marks]) for c in CHAPTERS],
+    )
+
+
+@per_chapter()
+def test_notebook_is_stored_clean_and_well_formed(chapter):
+    nb = read_chapter(chapter)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, f"{chapter}: cell {index} is stored with outputs"
+    ids = [nbgrader_meta(c)["grade_id"] for c in nb.cells if nbgrader_meta(c)]
+    assert len(ids) == len(set(ids)), f"{chapter}: duplicated grade_id in {ids}"
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        if meta:
+            assert meta["schema_version"] == 3, f"{chapter}: {meta['grade_id']} has schema {meta['schema_version']}"
+    tests = grade_test_cells(nb)
+    assert len(tests) >= 3, f"{chapter}: {len(tests)} autograded test cells, CHAPTERS.md asks for at least 3"
+    assert all(nbgrader_meta(c)["points"] > 0 for c in tests), f"{chapter}: a test cell has no points"
+    assert written_cells(nb), f"{chapter}: no manually graded written answer"
+    assert answer_cells(nb), f"{chapter}: no autograded answer cell"
+    for cell in answer_cells(nb):
+        assert "### BEGIN SOLUTION" in cell.source, f"{chapter}: {nbgrader_meta(cell)['grade_id']} has no solution region"
+    assert any("### BEGIN HIDDEN TESTS" in c.source for c in tests), f"{chapter}: no hidden tests"
+    for cell in tests:
+        assert "autograder.checks" in cell.source or "check_" in cell.source, (
+            f"{chapter}: test cell {nbgrader_meta(cell)['grade_id']} does not go through autograder.checks"
+        )
+    total = sum(nbgrader_meta(c)["points"] for c in tests + written_cells(nb))
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert f"{total:g} points" in text, f"{chapter}: the notebook should state its total, '{total:g} points'"
+
+
+@per_chapter(pytest.mark.slow)
+def test_reference_solution_passes_nbgrader_validate(chapter):
+    from chapter_tools import chapter_path
+
+    results, executed = validate(chapter_path(chapter))
+    assert results == {}, f"{chapter}: nbgrader validate failed on the source:\n{results}"
+    errors = [e for e in errors_in(executed)]
+    assert not errors, f"{chapter}: the source raised errors: {errors}"
+
+
+@per_chapter(pytest.mark.slow)
+def test_release_hides_solutions_and_blank_release_scores_nothing(chapter, tmp_path):
+    source = read_chapter(chapter)
+    release_path = generate_release(chapter, tmp_path)
+    release_text = release_path.read_text(encoding="utf-8")
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        assert marker not in release_text, f"{chapter}: the release still contains {marker!r}"
+    public = public_lines(source)
+    leaked = [line for line in secret_lines(source) if line not in public and line in release_text]
+    assert not leaked, f"{chapter}: the release leaks solution or hidden-test lines: {leaked[:5]}"
+
+    results, executed = validate(release_path, invert=True)
+    assert results == {}, f"{chapter}: nbgrader validate --invert failed: some tests pass on a blank release:\n{results}"
+    unexpected = [e for e in errors_in(executed) if e[1] != "NotImplementedError"]
+    assert not unexpected, (
+        f"{chapter}: the blank release raised errors other than the stubs' NotImplementedError "
+        f"(cell index, exception, message): {unexpected}"
+    )

@@ -1,0 +1,100 @@
+"""Losses: stable values, fused backward passes, penalties."""
+
+import numpy as np
+import pytest
+
+from solutions import losses as L
+from solutions.gradcheck import numerical_gradient, relative_error
+
+pytestmark = pytest.mark.foundation
+
+
+def test_softmax_cross_entropy_known_value_and_uniform_logits():
+    # uniform logits over 10 classes: the loss is ln 10 (chapter 9's sanity check)
+    z = np.zeros((4, 10), dtype=np.float32)
+    assert L.softmax_cross_entropy(z, np.array([0, 3, 5, 9])) == pytest.approx(np.log(10), rel=1e-6)
+    z = np.array([[2.0, 1.0, 0.1]])
+    expected = -np.log(np.exp(2.0) / np.exp([2.0, 1.0, 0.1]).sum())
+    assert L.softmax_cross_entropy(z, np.array([0])) == pytest.approx(expected)
+
+
+def test_softmax_cross_entropy_is_stable_for_logits_of_1000():
+    z = np.array([[1000.0, -1000.0], [-1000.0, 1000.0]], dtype=np.float32)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        assert L.softmax_cross_entropy(z, np.array([0, 0])) == pytest.approx(1000.0)
+        grad = L.softmax_cross_entropy_backward(z, np.array([0, 0]))
+    np.testing.assert_allclose(grad, [[0, 0], [-0.5, 0.5]], atol=1e-7)
+
+
+def test_fused_backward_is_probabilities_minus_targets_over_n():
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((6, 4))
+    t = np.array([0, 1, 2, 3, 0, 1])
+    one_hot = np.eye(4)[t]
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(L.softmax_cross_entropy_backward(z, t), (p - one_hot) / 6)
+    np.testing.assert_allclose(L.softmax_cross_entropy_backward(z, one_hot), (p - one_hot) / 6)
+
+
+@pytest.mark.parametrize(
+    "loss,backward,make_targets",
+    [
+        (L.softmax_cross_entropy, L.softmax_cross_entropy_backward, lambda r: np.array([0, 2, 1, 1, 0])),
+        (L.mean_squared_error, L.mean_squared_error_backward, lambda r: r.standard_normal((5, 3))),
+        (
+            L.binary_cross_entropy_with_logits,
+            L.binary_cross_entropy_with_logits_backward,
+            lambda r: (r.random((5, 3)) > 0.5).astype(float),
+        ),
+        (L.focal_loss, L.focal_loss_backward, lambda r: np.array([0, 2, 1, 1, 0])),
+    ],
+    ids=["softmax_ce", "mse", "bce_logits", "focal"],
+)
+def test_loss_backward_matches_numerical_gradient(loss, backward, make_targets):
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((5, 3))
+    t = make_targets(rng)
+    assert relative_error(backward(z, t), numerical_gradient(lambda v: loss(v, t), z)) <= 1e-7
+
+
+def test_binary_cross_entropy_agrees_on_probabilities_and_logits():
+    z = np.array([-3.0, -0.2, 0.0, 1.5, 40.0])
+    t = np.array([0.0, 1.0, 1.0, 0.0, 1.0])
+    p = 1 / (1 + np.exp(-z))
+    assert L.binary_cross_entropy(p, t, eps=1e-15) == pytest.approx(L.binary_cross_entropy_with_logits(z, t), rel=1e-9)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        assert np.isfinite(L.binary_cross_entropy_with_logits(np.array([-1000.0, 1000.0]), np.array([1.0, 0.0])))
+
+
+def test_focal_loss_with_gamma_zero_is_cross_entropy_and_downweights_easy_samples():
+    rng = np.random.default_rng(2)
+    z, t = rng.standard_normal((8, 3)), rng.integers(0, 3, 8)
+    assert L.focal_loss(z, t, gamma=0.0) == pytest.approx(L.softmax_cross_entropy(z, t))
+    easy = np.array([[8.0, 0.0]])
+    assert L.focal_loss(easy, np.array([0]), gamma=2.0) < 1e-3 * L.softmax_cross_entropy(easy, np.array([0]))
+
+
+def test_penalties_and_their_gradients():
+    w = [np.array([[1.0, -2.0]]), np.array([3.0])]
+    assert L.l1_penalty(w, 0.5) == pytest.approx(0.25 * 6)
+    assert L.l2_penalty(w, 0.5) == pytest.approx(0.25 * 14)
+    x = np.array([[0.3, -1.2], [2.0, -0.7]])
+    assert relative_error(L.l2_penalty_backward(x, 0.5), numerical_gradient(lambda v: L.l2_penalty([v], 0.5), x)) <= 1e-7
+    assert relative_error(L.l1_penalty_backward(x, 0.5), numerical_gradient(lambda v: L.l1_penalty([v], 0.5), x)) <= 1e-7
+
+
+def test_float32_stays_float32():
+    z = np.random.default_rng(3).standard_normal((4, 3)).astype(np.float32)
+    t = np.array([0, 1, 2, 0])
+    assert L.softmax_cross_entropy_backward(z, t).dtype == np.float32
+    assert L.focal_loss_backward(z, t).dtype == np.float32
+    assert L.mean_squared_error_backward(z, z * 0.5).dtype == np.float32
+    assert isinstance(L.softmax_cross_entropy(z, t), float)
+
+
+def test_bad_targets_give_clear_errors():
+    z = np.zeros((3, 4))
+    with pytest.raises(ValueError, match="do not match"):
+        L.softmax_cross_entropy_backward(z, np.array([0, 1]))
+    with pytest.raises(TypeError, match="integer class labels"):
+        L.softmax_cross_entropy_backward(z, np.array([0.0, 1.0, 2.0]))
