@@ -119,14 +119,18 @@ def check_close(
         _fail(name, f"contains NaN or inf (first at index {where})", _show(got), _show(want), hint)
     close = np.isclose(got64, want64, rtol=rtol, atol=atol, equal_nan=True)
     if not np.all(close):
-        error = np.abs(got64 - want64)
-        error[close] = 0.0
-        worst = np.unravel_index(int(np.argmax(error)), error.shape) if error.ndim else ()
-        index = tuple(int(i) for i in worst)
-        detail = (
-            f"{int(np.size(close) - np.count_nonzero(close))} of {np.size(close)} values differ; "
-            f"the largest difference is at index {index}: received {got64[worst]:.8g}, expected {want64[worst]:.8g}"
-        )
+        error = np.array(np.abs(got64 - want64), dtype=np.float64, ndmin=1)
+        error[np.reshape(close, error.shape)] = 0.0
+        if got64.ndim == 0:
+            detail = f"received {float(got64):.8g}, expected {float(want64):.8g}"
+        else:
+            worst = np.unravel_index(int(np.argmax(error)), error.shape)
+            index = tuple(int(i) for i in worst)
+            detail = (
+                f"{int(np.size(close) - np.count_nonzero(close))} of {np.size(close)} values differ; "
+                f"the largest difference is at index {index}: received {got64[worst]:.8g}, "
+                f"expected {want64[worst]:.8g}"
+            )
         _fail(name, detail, _show(got), _show(want), hint)
     _passed(name)
 
