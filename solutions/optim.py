@@ -106,6 +106,8 @@ class Nesterov(Optimizer):
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9, **kwargs) -> None:
         super().__init__(lr, **kwargs)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         self.momentum = float(momentum)
 
     def step(self, name, param, grad, state) -> None:

@@ -130,5 +130,7 @@ def test_bad_settings_are_refused():
         O.SGD(lr=0.0)
     with pytest.raises(ValueError, match="momentum"):
         O.Momentum(momentum=1.0)
+    with pytest.raises(ValueError, match="momentum"):
+        O.Nesterov(momentum=-0.1)
     with pytest.raises(ValueError, match="unknown optimizer"):
         O.make_optimizer("lbfgs")
