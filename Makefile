@@ -75,18 +75,21 @@ book: $(STAMP)
 
 # --- tests ------------------------------------------------------------------
 
-# All suites: unit tests in tests/ and, when present, every chapter notebook
-# executed top to bottom by nbval (--nbval-lax: cells must run without error;
-# outputs are not compared unless a cell is marked).
+# All suites, on both cores (pytest-xdist), one BLAS thread per worker so the
+# two workers do not fight over the cores:
+#   1. every chapter notebook executed top to bottom by nbval (--nbval-lax: cells
+#      must run without error; outputs are not compared). --dist loadfile keeps
+#      each notebook's cells, in order, on one worker and one kernel;
+#   2. the test suites in tests/ (unit tests, chapter grading, website, autograder).
+TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 test: $(STAMP)
 ifneq ($(NOTEBOOKS),)
-	$(PY) -m pytest tests chapters --nbval-lax --nbval-current-env
-else
-	$(PY) -m pytest tests
+	$(TEST_ENV) $(PY) -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env -p no:cacheprovider chapters
 endif
+	$(TEST_ENV) $(PY) -m pytest -n 2 tests
 
 test-fast: $(STAMP)
-	$(PY) -m pytest tests -m "not slow"
+	$(TEST_ENV) $(PY) -m pytest tests -m "not slow"
 
 # --- benchmarks -------------------------------------------------------------
 
