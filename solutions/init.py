@@ -24,8 +24,6 @@ of its inputs.
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 
 
@@ -44,36 +42,67 @@ def normal(fan_in: int, fan_out: int, std: float, rng: np.random.Generator, dtyp
     return (rng.standard_normal((fan_in, fan_out), dtype=np.float64) * std).astype(dtype)
 
 
+def variance_scaling(
+    fan_in: int,
+    fan_out: int,
+    rng: np.random.Generator,
+    gain: float,
+    mode: str = "fan_in",
+    distribution: str = "normal",
+    dtype=np.float32,
+) -> np.ndarray:
+    """Weights with variance ``gain / fan``: the rule behind Xavier and He.
+
+    Args:
+        fan_in, fan_out: the weight matrix is (fan_in, fan_out).
+        gain: 1 for Xavier (tanh, sigmoid), 2 for He (ReLU zeroes half its inputs).
+        mode: which fan: "fan_in", or "fan_avg" = (fan_in + fan_out) / 2.
+        distribution: "normal" draws N(0, gain / fan); "uniform" draws U(-a, a) with
+            a = sqrt(3 gain / fan), which has the same variance.
+    Returns:
+        (fan_in, fan_out) weights of ``dtype``.
+    """
+    fans = {"fan_in": fan_in, "fan_avg": (fan_in + fan_out) / 2}
+    if mode not in fans:
+        raise ValueError(f"mode must be 'fan_in' or 'fan_avg', got {mode!r}")
+    variance = gain / fans[mode]
+    if distribution == "normal":
+        return normal(fan_in, fan_out, float(np.sqrt(variance)), rng, dtype)
+    if distribution == "uniform":
+        limit = float(np.sqrt(3.0 * variance))
+        return rng.uniform(-limit, limit, (fan_in, fan_out)).astype(dtype)
+    raise ValueError(f"distribution must be 'normal' or 'uniform', got {distribution!r}")
+
+
 def xavier_normal(fan_in: int, fan_out: int, rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
     """Xavier/Glorot normal: N(0, 2 / (fan_in + fan_out))."""
-    return normal(fan_in, fan_out, float(np.sqrt(2.0 / (fan_in + fan_out))), rng, dtype)
+    return variance_scaling(fan_in, fan_out, rng, 1.0, "fan_avg", "normal", dtype)
 
 
 def xavier_uniform(fan_in: int, fan_out: int, rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
     """Xavier/Glorot uniform: U(-a, a) with a = sqrt(6 / (fan_in + fan_out))."""
-    limit = float(np.sqrt(6.0 / (fan_in + fan_out)))
-    return rng.uniform(-limit, limit, (fan_in, fan_out)).astype(dtype)
+    return variance_scaling(fan_in, fan_out, rng, 1.0, "fan_avg", "uniform", dtype)
 
 
 def he_normal(fan_in: int, fan_out: int, rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
     """He/Kaiming normal: N(0, 2 / fan_in)."""
-    return normal(fan_in, fan_out, float(np.sqrt(2.0 / fan_in)), rng, dtype)
+    return variance_scaling(fan_in, fan_out, rng, 2.0, "fan_in", "normal", dtype)
 
 
 def he_uniform(fan_in: int, fan_out: int, rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
     """He/Kaiming uniform: U(-a, a) with a = sqrt(6 / fan_in)."""
-    limit = float(np.sqrt(6.0 / fan_in))
-    return rng.uniform(-limit, limit, (fan_in, fan_out)).astype(dtype)
+    return variance_scaling(fan_in, fan_out, rng, 2.0, "fan_in", "uniform", dtype)
 
 
-INITIALIZERS: dict[str, Callable[..., np.ndarray]] = {
-    "xavier_normal": xavier_normal,
-    "xavier_uniform": xavier_uniform,
-    "he_normal": he_normal,
-    "he_uniform": he_uniform,
-    "xavier": xavier_normal,
-    "he": he_normal,
+INITIALIZERS: dict[str, dict[str, float | str]] = {
+    "xavier_normal": {"gain": 1.0, "mode": "fan_avg", "distribution": "normal"},
+    "xavier_uniform": {"gain": 1.0, "mode": "fan_avg", "distribution": "uniform"},
+    "he_normal": {"gain": 2.0, "mode": "fan_in", "distribution": "normal"},
+    "he_uniform": {"gain": 2.0, "mode": "fan_in", "distribution": "uniform"},
 }
+INITIALIZERS["xavier"] = INITIALIZERS["xavier_normal"]
+INITIALIZERS["he"] = INITIALIZERS["he_normal"]
+"""Initializer name -> the ``variance_scaling`` settings it stands for."""
 
 
 def init_weights(
@@ -84,4 +113,4 @@ def init_weights(
         return normal(fan_in, fan_out, float(init), rng, dtype)
     if init not in INITIALIZERS:
         raise ValueError(f"unknown initializer {init!r}; choose from {sorted(INITIALIZERS)} or give a std")
-    return INITIALIZERS[init](fan_in, fan_out, rng, dtype)
+    return variance_scaling(fan_in, fan_out, rng, dtype=dtype, **INITIALIZERS[init])

@@ -88,8 +88,8 @@ class Sequential:
                     raise ValueError(f"spec item {position} ({item!r}): write 'affine N' with N >= 1 units")
                 units = int(args[0])
                 W = initializers.init_weights(init, width, units, rng, dtype)
-                first = not any(isinstance(layer, L.Affine) for layer in built)
-                built.append(L.Affine(W, np.zeros(units, dtype=dtype), need_input_grad=not first))
+                # the input of the very first layer is the data: no gradient needed
+                built.append(L.Affine(W, np.zeros(units, dtype=dtype), need_input_grad=bool(built)))
                 width = units
             elif kind == "dropout":
                 if len(args) != 1:

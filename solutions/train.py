@@ -58,6 +58,7 @@ def train(
     batch_size: int = 100,
     seed: int = 0,
     patience: int | None = None,
+    monitor: str = "val_loss",
     lr_decay: float = 1.0,
     on_nonfinite: str = "raise",
     train_eval_size: int | None = 10_000,
@@ -74,8 +75,9 @@ def train(
         epochs: the most epochs to run.
         batch_size: samples per update (N for batch GD, 1 for SGD).
         seed: seeds the shuffling (a fresh ``np.random.Generator``).
-        patience: stop when the validation loss has not improved for this many
-            epochs, and restore the parameters of the best epoch. Needs x_val.
+        patience: stop when the monitored validation metric has not improved for
+            this many epochs, and restore the parameters of the best epoch. Needs x_val.
+        monitor: "val_loss" (lower is better) or "val_acc" (higher is better).
         lr_decay: multiply ``optimizer.lr`` by this after every epoch.
         on_nonfinite: "raise" raises ``TrainingDiverged``; "stop" ends training,
             keeps the history so far and records the reason in history["stopped"].
@@ -88,6 +90,8 @@ def train(
         The history dict; also "best_epoch" when early stopping is on and
         "stopped" (a message) when training stopped before ``epochs``.
     """
+    if monitor not in ("val_loss", "val_acc"):
+        raise ValueError(f"monitor must be 'val_loss' or 'val_acc', got {monitor!r}")
     if on_nonfinite not in ("raise", "stop"):
         raise ValueError(f"on_nonfinite must be 'raise' or 'stop', got {on_nonfinite!r}")
     if patience is not None and x_val is None:
@@ -103,7 +107,8 @@ def train(
     y_eval = y_train if eval_idx is None else y_train[eval_idx]
 
     history = new_history()
-    best_loss, best_params, epochs_without_improvement = math.inf, None, 0
+    sign = 1.0 if monitor == "val_loss" else -1.0  # minimize sign * metric
+    best_value, best_params, epochs_without_improvement = math.inf, None, 0
     bar = tqdm(range(1, epochs + 1), desc="epochs", disable=not progress, leave=False)
     for epoch in bar:
         start = time.perf_counter()
@@ -141,15 +146,16 @@ def train(
         optimizer.lr *= lr_decay
 
         if patience is not None:
-            if val_loss < best_loss:
-                best_loss, epochs_without_improvement = val_loss, 0
+            value = sign * history[monitor][-1]
+            if value < best_value:
+                best_value, epochs_without_improvement = value, 0
                 best_params = {name: p.copy() for name, p in model.params.items()}
                 history["best_epoch"] = epoch
             else:
                 epochs_without_improvement += 1
                 if epochs_without_improvement >= patience:
                     history["stopped"] = (
-                        f"early stopping at epoch {epoch}: no better validation loss for {patience} epochs; "
+                        f"early stopping at epoch {epoch}: no better {monitor} for {patience} epochs; "
                         f"restored epoch {history['best_epoch']}"
                     )
                     break

@@ -20,7 +20,8 @@ FAN_IN, FAN_OUT = 400, 200
     ],
 )
 def test_standard_deviation_matches_the_formula(name, std):
-    W = I.INITIALIZERS[name](FAN_IN, FAN_OUT, np.random.default_rng(0))
+    W = getattr(I, name)(FAN_IN, FAN_OUT, np.random.default_rng(0))
+    np.testing.assert_array_equal(W, I.init_weights(name, FAN_IN, FAN_OUT, np.random.default_rng(0)))
     assert W.shape == (FAN_IN, FAN_OUT) and W.dtype == np.float32
     assert W.std() == pytest.approx(std, rel=0.02)
     assert abs(W.mean()) < 0.02 * std * 10
@@ -31,7 +32,7 @@ def test_standard_deviation_matches_the_formula(name, std):
     ("he_uniform", np.sqrt(6 / FAN_IN)),
 ])
 def test_uniform_limits(name, limit):
-    W = I.INITIALIZERS[name](FAN_IN, FAN_OUT, np.random.default_rng(1))
+    W = getattr(I, name)(FAN_IN, FAN_OUT, np.random.default_rng(1))
     assert W.max() <= limit and W.min() >= -limit
     assert W.max() > 0.99 * limit and W.min() < -0.99 * limit
 

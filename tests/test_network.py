@@ -104,6 +104,13 @@ def test_bad_specs_are_refused_with_the_item_named(spec, message):
         N.Sequential.from_spec(4, spec)
 
 
+def test_dropout_on_the_input_layer_trains():
+    net = N.Sequential.from_spec(4, ["dropout 0.2", "affine 5", "relu", "affine 2"], seed=0)
+    x = np.random.default_rng(0).standard_normal((6, 4)).astype(np.float32)
+    loss, grads = net.gradients(x, np.array([0, 1, 0, 1, 0, 1]))
+    assert np.isfinite(loss) and grads["W1"].shape == (4, 5)
+
+
 def test_backward_before_loss_is_an_error():
     with pytest.raises(RuntimeError, match="loss"):
         N.build_mlp(2, [2], 2).backward()

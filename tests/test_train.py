@@ -72,6 +72,21 @@ def test_early_stopping_restores_the_best_epoch():
     assert net.evaluate(xv, yv)[0] == pytest.approx(min(history["val_loss"]), rel=1e-5)
 
 
+def test_early_stopping_can_monitor_validation_accuracy():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((60, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 60)
+    xv, yv = rng.standard_normal((40, 5)).astype(np.float32), rng.integers(0, 3, 40)
+    net = network.build_mlp(5, [64], 3, seed=0)
+    history = train.train(net, optim.Adam(lr=0.05), x, y, xv, yv, epochs=200, batch_size=10,
+                          patience=3, monitor="val_acc", progress=False)
+    assert "val_acc" in history["stopped"]
+    assert history["val_acc"][history["best_epoch"] - 1] == max(history["val_acc"])
+    assert net.accuracy(xv, yv) == pytest.approx(max(history["val_acc"]))
+    with pytest.raises(ValueError, match="monitor"):
+        train.train(net, optim.SGD(), x, y, xv, yv, patience=1, monitor="loss", progress=False)
+
+
 def test_divergence_is_reported_with_epoch_and_step():
     x, y = data.load_iris()
     net = network.build_mlp(4, [8, 8], 3, seed=0)
