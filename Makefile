@@ -36,13 +36,17 @@ NOTEBOOKS := $(wildcard chapters/*.ipynb)
 # (an unpinned torch pulls several GB of CUDA packages).
 TORCH_PIN := torch==2.13.0
 
-.PHONY: help install book test test-fast bench bench-deps lock clean
+.PHONY: help install book browser test test-fast bench bench-deps lock clean grade-demo lab
 
 help:
-	@echo "make book        install (if needed) and build the website -> _build/html"
+	@echo "make book        install (if needed) and build the website (student edition) -> _build/html"
+	@echo "                 make book EDITION=instructor: with solutions -> _build/instructor/html"
+	@echo "make browser     install Debian's chromium (for the website tests) if it is missing"
 	@echo "make test        install (if needed) and run all tests (tests/ + chapter notebooks)"
 	@echo "make test-fast   unit tests only: not slow, no notebooks"
 	@echo "make install     create .venv and install the pinned dependencies + this repo (editable)"
+	@echo "make grade-demo  grade the bundled sample submissions (autograder/samples) and print the table"
+	@echo "make lab CHAPTER=03_activations   open JupyterLab on a chapter's student release"
 	@echo "make bench       run the benchmarks (bench/run_all.py)"
 	@echo "make bench-deps  install the optional benchmark dependency $(TORCH_PIN) into .venv"
 	@echo "make lock        re-resolve requirements.txt and rewrite constraints.txt"
@@ -66,12 +70,29 @@ install: $(STAMP)
 
 # --- website ----------------------------------------------------------------
 
-# Strict: any Sphinx warning (including broken references, -n) fails the build,
-# after reporting all of them (--keep-going). Notebook execution is cached in
-# _build/.jupyter_cache (see _config.yml).
+# book/build.py executes each chapter once (cache: _build/.book_cache, keyed by
+# the notebook's content), makes the student edition with nbgrader (solutions
+# and hidden tests removed) or the instructor edition, and renders it with
+# Jupyter Book strictly: any Sphinx warning (including broken references, -n)
+# fails the build. It refuses to build when a chapter listed in _toc.yml is
+# missing; BOOK_ALLOW_MISSING=1 builds a draft without it.
+#   make book                      student edition    -> _build/html
+#   make book EDITION=instructor   instructor edition -> _build/instructor/html
+EDITION ?= student
 book: $(STAMP)
-	$(BIN)/jupyter-book build . -W -n --keep-going
-	@echo "Website built: _build/html/index.html"
+	$(PY) book/build.py --edition $(EDITION)$(if $(filter 1,$(BOOK_ALLOW_MISSING)), --allow-missing)
+
+# The website's browser tests (tests/test_website.py) drive Debian's chromium
+# through Playwright; never `playwright install` (it downloads a browser).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then \
+		echo "chromium: $(CHROMIUM)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update && apt-get install -y chromium fonts-nanum; \
+	else \
+		echo "make browser: $(CHROMIUM) is missing; install it with: sudo apt-get install chromium" >&2; exit 1; \
+	fi
 
 # --- tests ------------------------------------------------------------------
 
@@ -80,16 +101,36 @@ book: $(STAMP)
 #   1. every chapter notebook executed top to bottom by nbval (--nbval-lax: cells
 #      must run without error; outputs are not compared). --dist loadfile keeps
 #      each notebook's cells, in order, on one worker and one kernel;
-#   2. the test suites in tests/ (unit tests, chapter grading, website, autograder).
+#   2. the test suites in tests/ (unit tests, chapter grading, website, autograder);
+#      --dist loadgroup keeps the website tests (xdist_group "website") on one
+#      worker, which builds the site once while the other worker goes on testing.
 TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-test: $(STAMP)
+test: $(STAMP) browser
 ifneq ($(NOTEBOOKS),)
 	$(TEST_ENV) $(PY) -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env -p no:cacheprovider chapters
 endif
-	$(TEST_ENV) $(PY) -m pytest -n 2 tests
+	$(TEST_ENV) $(PY) -m pytest -n 2 --dist loadgroup tests
+	@echo "Website screenshots (tests/test_website.py): $(CURDIR)/_build/screenshots/"
 
 test-fast: $(STAMP)
 	$(TEST_ENV) $(PY) -m pytest tests -m "not slow"
+
+# --- grading (autograder/README.md) ----------------------------------------
+
+# Grade the sample submissions of chapter 1 (reference, blank, partly wrong, a bug
+# that throws, an infinite loop, a damaged file) and print the table. Exit status 1
+# of the grader means "some submissions need attention": expected here (the damaged file).
+DEMO_CHAPTER := 01_gradient_descent
+grade-demo: $(STAMP)
+	$(PY) -m autograder grade $(DEMO_CHAPTER) autograder/samples/$(DEMO_CHAPTER) --out _build/grade-demo \
+		--workers 2 --cell-timeout 20 --time-limit 120 --table || test $$? -eq 1
+
+# Open JupyterLab (with nbgrader's Validate button) on a chapter's student release,
+# made in _build/lab/release/<chapter>/ with the student edition of `solutions`.
+lab: $(STAMP)
+	@test -n "$(CHAPTER)" || { echo "usage: make lab CHAPTER=03_activations  (chapters: $(basename $(notdir $(NOTEBOOKS))))" >&2; exit 2; }
+	$(PY) -m autograder release $(CHAPTER) --out _build/lab
+	cd _build/lab/release/$(CHAPTER) && $(BIN)/jupyter lab $(CHAPTER).ipynb
 
 # --- benchmarks -------------------------------------------------------------
 

@@ -1,0 +1,167 @@
+"""Command line: ``python -m autograder release|grade|samples|mapping`` (also the ``autograder`` script).
+
+Exit status: 0 when everything was graded, 1 when some submissions need the
+instructor's attention (they are listed), 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from autograder.course import Chapter, UsageError, all_chapters
+
+EPILOG = "Documentation: autograder/README.md"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value:g} must be more than 0")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="Release, grade and give feedback on the course's nbgrader assignments.",
+        epilog=EPILOG,
+    )
+    commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    release = commands.add_parser("release", help="make the student assignments (nbgrader generate_assignment)",
+                                  epilog=EPILOG)
+    release.add_argument("chapters", nargs="*", metavar="CHAPTER",
+                         help="chapter ids such as 03_activations (default: every chapter)")
+    release.add_argument("--out", required=True, type=Path, help="course directory; releases go to OUT/release/")
+    release.add_argument("--check", action="store_true",
+                         help="also run each chapter's reference answers against its release (student edition of "
+                              "`solutions`) and list the cells that raise; exit 1 if any")
+
+    grade = commands.add_parser("grade", help="grade a folder or zip file of submissions", epilog=EPILOG)
+    grade.add_argument("chapter", metavar="CHAPTER", help="chapter id (e.g. 03_activations) or a source .ipynb")
+    grade.add_argument("submissions", metavar="SUBMISSIONS", type=Path,
+                       help="folder of <student_id>/<anything>.ipynb, or an LMS zip export")
+    grade.add_argument("--out", required=True, type=Path,
+                       help="course directory: grades.csv, feedback/, gradebook.db, ...")
+    grade.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
+                       help="grading processes (default: the number of CPUs, %(default)s here)")
+    grade.add_argument("--cell-timeout", type=_positive_int, default=300, metavar="SECONDS",
+                       help="time limit of one cell (default %(default)s)")
+    grade.add_argument("--time-limit", type=_positive_float, default=900.0, metavar="SECONDS",
+                       help="time limit of a whole notebook (default %(default)g)")
+    grade.add_argument("--library", choices=("full", "student"), default="full",
+                       help="the solutions package the kernels import: the installed one (default) "
+                            "or the release's student edition")
+    grade.add_argument("--table", action="store_true", help="print every student's row, not only those to look at")
+    grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    samples = commands.add_parser("samples", help="write sample submissions made from a chapter", epilog=EPILOG)
+    samples.add_argument("chapter", metavar="CHAPTER")
+    samples.add_argument("--out", required=True, type=Path, help="folder for <sample>/<chapter>.ipynb")
+
+    commands.add_parser("mapping", help="print which solutions functions are which chapter's graded answers",
+                        epilog=EPILOG)
+    return main
+
+
+def run_release(args) -> int:
+    from autograder.release import release
+
+    names = args.chapters or all_chapters()
+    if not names:
+        raise UsageError("there are no chapters in chapters/ to release")
+    chapters = [Chapter.resolve(name) for name in names]
+    for folder in release(chapters, args.out):
+        print(f"released {folder}")
+    if not args.check:
+        return 0
+    from autograder.grade import check_release
+
+    status = 0
+    for chapter in chapters:
+        problems = check_release(chapter, args.out / ".work" / chapter.id / "check")
+        print(f"\n{chapter.id}: " + ("the release runs with its student edition of `solutions`" if not problems else
+              "with the student edition of `solutions`, the reference answers raise in"))
+        for problem in problems:
+            print(f"  {problem}")
+        status |= bool(problems)
+    return status
+
+
+def run_grade(args) -> int:
+    from autograder.autograde import Limits
+    from autograder.grade import grade, table
+
+    chapter = Chapter.resolve(args.chapter)
+    limits = Limits(cell_timeout=args.cell_timeout, time_limit=args.time_limit)
+    batch = grade(chapter, args.submissions, args.out, workers=args.workers, limits=limits,
+                  library=args.library, progress=not args.no_progress)
+    if args.table:
+        print(table(batch))
+    graded = sum(1 for r in batch.results if r.status not in ("unreadable", "missing", "error"))
+    print(f"\n{chapter.id}: {len(batch.results)} students, {graded} graded, in {batch.seconds:.0f} s "
+          f"({args.workers} workers)")
+    print(f"grades:   {batch.course.grades_csv}")
+    print(f"feedback: {batch.course.root / 'feedback'}/<student_id>/{chapter.id}/{chapter.id}.html")
+    print(f"nbgrader: cd {batch.course.root} && nbgrader export   (or formgrader in JupyterLab)")
+    if batch.attention:
+        count = len(batch.attention)
+        print(f"\n{count} submission{'s need' if count > 1 else ' needs'} your attention:")
+        for result in batch.attention:
+            print(f"  {result.student}: {result.status}: {result.reason}")
+        return 1
+    return 0
+
+
+def run_samples(args) -> int:
+    import nbformat
+
+    from autograder.course import CourseDir
+    from autograder.release import release_chapter
+    from autograder.samples import write_samples
+
+    chapter = Chapter.resolve(args.chapter)
+    with tempfile.TemporaryDirectory() as scratch:
+        release_folder = release_chapter(CourseDir(Path(scratch)), chapter)
+        release_nb = nbformat.read(release_folder / f"{chapter.id}.ipynb", as_version=4)
+    source_nb = nbformat.read(chapter.path, as_version=4)
+    for path in write_samples(release_nb, source_nb, chapter.id, args.out):
+        print(path)
+    return 0
+
+
+def run_mapping(args) -> int:
+    from autograder.library import mapping_table
+
+    print(mapping_table(), end="")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    command = {"release": run_release, "grade": run_grade, "samples": run_samples, "mapping": run_mapping}
+    try:
+        return command[args.command](args)
+    except UsageError as error:
+        print(f"python -m autograder {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

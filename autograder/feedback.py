@@ -1,0 +1,215 @@
+"""Feedback HTML that shows each test's points and message, and never a hidden test or solution.
+
+nbgrader's ``generate_feedback`` renders the autograded notebook, whose test
+cells were restored from the gradebook *with* their hidden tests, and whose
+tracebacks quote the failing lines (nbgrader issues #917, #1363). Here one
+preprocessor runs before nbgrader's own (GetGrades, CSSHTMLHeaderPreprocessor):
+
+``HideHiddenTests``
+    * test cells show their visible part only; the hidden region becomes one comment;
+    * errors in test cells show the learner-friendly message of ``autograder.checks``
+      (what was received, what was expected, a hint) instead of a traceback; a
+      failure inside the hidden region shows only the check's name;
+    * finally every cell source the student did not write, and every output, is
+      searched for lines of the chapter's hidden tests and solutions; any such
+      line is replaced by ``[hidden]``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbformat.notebooknode import NotebookNode
+from nbgrader import utils
+from nbgrader.converters import GenerateFeedback
+from nbgrader.preprocessors import GetGrades, NbGraderPreprocessor
+from traitlets import List, Unicode
+
+from autograder.library import HIDDEN_REGION, SOLUTION_REGION
+from autograder.submissions import EXCHANGE_FILES
+
+HIDDEN_START, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
+RED, RESET = "\x1b[0;31m", "\x1b[0m"
+MAX_MESSAGE = 2000
+GRADER_ERRORS = {"CellTimeoutError", "TimeLimit", "KernelDied", "NotRun"}  # added by the grader, no test text
+
+EXPLAIN = {
+    "NotImplementedError": "a function this test calls still raises NotImplementedError: write it in its answer cell",
+    "NameError": "a name this test uses is not defined: keep (and run) the answer cell that defines it",
+    "CellTimeoutError": "the cell ran out of time: look for an endless loop in the functions it calls",
+    "TimeLimit": "the notebook ran out of time before this cell finished",
+    "KernelDied": "the Python process crashed while running this cell (os._exit, a crash in native code, or too much memory)",
+    "NotRun": "this cell did not run because the notebook had stopped earlier",
+}
+
+
+def public_lines(source_nb) -> list[str]:
+    """Lines of the source outside solution and hidden-test regions: the release shows them anyway."""
+    public = set()
+    for cell in source_nb.cells:
+        public.update(line.strip() for line in HIDDEN_REGION.sub("", SOLUTION_REGION.sub("", cell.source)).splitlines())
+    return sorted(public - {""})
+
+
+def secret_lines(source_nb) -> list[str]:
+    """Lines of the source's solution and hidden-test regions that the release does not show anyway."""
+    secret = set()
+    for cell in source_nb.cells:
+        for pattern in (SOLUTION_REGION, HIDDEN_REGION):
+            for region in pattern.findall(cell.source):
+                for line in region.splitlines():
+                    stripped = line.strip()
+                    if len(stripped) >= 12 and not stripped.startswith("#"):
+                        secret.add(stripped)
+    return sorted(secret - set(public_lines(source_nb)))
+
+
+def hidden_line_numbers(source: str) -> set[int]:
+    """1-based line numbers of hidden-test regions (markers included)."""
+    hidden, inside = set(), False
+    for number, line in enumerate(source.splitlines(), start=1):
+        if HIDDEN_START in line:
+            inside = True
+        if inside:
+            hidden.add(number)
+        if HIDDEN_END in line:
+            inside = False
+    return hidden
+
+
+def visible_source(source: str) -> str:
+    lines, inside, shown_marker = [], False, False
+    for line in source.splitlines():
+        if HIDDEN_START in line:
+            inside = True
+            if not shown_marker:
+                indent = line[: len(line) - len(line.lstrip())]
+                lines.append(f"{indent}# ... hidden tests (not shown) ...")
+                shown_marker = True
+            continue
+        if HIDDEN_END in line:
+            inside = False
+            continue
+        if not inside:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def failing_line(output: NotebookNode, execution_count) -> int | None:
+    """Line of the test cell where the error was raised, from IPython's traceback."""
+    text = ANSI.sub("", "\n".join(output.get("traceback", [])))
+    for cell_number, line in CELL_FRAME.findall(text):
+        if execution_count is not None and int(cell_number) == execution_count:
+            return int(line)
+    return None
+
+
+def friendly_error(output: NotebookNode, hidden: bool) -> NotebookNode:
+    ename = output.get("ename", "Error")
+    evalue = str(output.get("evalue", "")).strip()
+    if hidden:
+        if ename == "CheckFailed":
+            name = evalue.splitlines()[0].split(": ", 1)[0] if evalue else "a check"
+            lines = [f"A hidden test failed: {name}"]
+        else:
+            first = evalue.splitlines()[0][:200] if evalue else ""
+            lines = [f"A hidden test raised {ename}" + (f": {first}" if first else "")]
+        lines.append("(hidden tests check edge cases: shapes, dtypes, inputs left unchanged, large values, fresh inputs)")
+    else:
+        lines = [f"{ename}: {evalue}" if evalue else ename] if ename != "CheckFailed" else evalue.splitlines()
+        if ename == "CheckFailed":
+            lines[0] = f"Check failed: {lines[0]}"
+    if ename in EXPLAIN:
+        lines.append(f"hint: {EXPLAIN[ename]}")
+    message = "\n".join(lines)[:MAX_MESSAGE]
+    first, *rest = message.splitlines() or [""]
+    return NotebookNode(
+        output_type="error",
+        ename=ename,
+        evalue=message,
+        traceback=[f"{RED}{first}{RESET}", *rest],
+    )
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """Take hidden tests, solutions and tracebacks out of the notebook that becomes feedback."""
+
+    secrets = List(Unicode(), help="lines that must never appear in feedback").tag(config=True)
+    public = List(Unicode(), help="lines the release shows (a secret inside one of them is no secret)").tag(config=True)
+    display_data_priority = List(GetGrades.display_data_priority.default_value, config=True)  # shared config
+
+    def preprocess(self, nb, resources):
+        nb, resources = super().preprocess(nb, resources)
+        self._redact_secrets(nb)
+        return nb, resources
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type != "code" or not utils.is_grade(cell) or utils.is_solution(cell):
+            return cell, resources
+        hidden = hidden_line_numbers(cell.source)
+        outputs = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                outputs.append(friendly_error(output, hidden=self._in_hidden_part(output, cell, hidden)))
+            else:
+                outputs.append(output)
+        cell.outputs = outputs
+        cell.source = visible_source(cell.source)
+        return cell, resources
+
+    @staticmethod
+    def _in_hidden_part(output: NotebookNode, cell: NotebookNode, hidden: set[int]) -> bool:
+        if output.get("ename") in GRADER_ERRORS or not hidden:
+            return False
+        line = failing_line(output, cell.get("execution_count"))
+        return line in hidden if line is not None else True  # unknown line: assume hidden
+
+    def _redact(self, text: str) -> str:
+        if not any(secret in text for secret in self.secrets):
+            return text
+        public = set(self.public)
+        lines = text.split("\n")
+        for number, line in enumerate(lines):
+            if line.strip() in public:
+                continue
+            for secret in self.secrets:
+                if secret in line:
+                    self.log.warning("feedback: removed a line of a hidden test or solution")
+                    line = line.replace(secret, "[hidden]")
+            lines[number] = line
+        return "\n".join(lines)
+
+    def _redact_secrets(self, nb) -> None:
+        for cell in nb.cells:
+            written_by_student = utils.is_solution(cell)
+            if not written_by_student:
+                cell.source = self._redact(cell.source)
+            for output in cell.get("outputs", []):
+                if "text" in output:
+                    output.text = self._redact(output.text)
+                if "evalue" in output:
+                    output.evalue = self._redact(output.evalue)
+                    output.traceback = [self._redact(line) for line in output.get("traceback", [])]
+                for mime, value in (output.get("data") or {}).items():
+                    if isinstance(value, str) and mime.startswith("text/"):
+                        output.data[mime] = self._redact(value)
+
+
+class FeedbackGenerator(GenerateFeedback):
+    """nbgrader's GenerateFeedback with ``HideHiddenTests`` first, writing only the HTML file."""
+
+    preprocessors = List([HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]).tag(config=True)
+
+    def init_assignment(self, assignment_id: str, student_id: str) -> None:
+        """nbgrader copies every file of the autograded folder; here only what `release_feedback` reads."""
+        source = Path(self._format_source(assignment_id, student_id))
+        dest = Path(self._format_dest(assignment_id, student_id))
+        for name in EXCHANGE_FILES:
+            if (source / name).is_file():
+                dest.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source / name, dest / name)

@@ -1,0 +1,241 @@
+"""Grading real notebooks with real nbgrader: every kind of bad submission, on a tiny chapter.
+
+One batch grades every fixture of tests/fixtures/autograder_fixtures.py (one student per
+case of the issue's table) with 4 workers, a 10 s cell timeout and a 25 s notebook limit.
+Then: serial and parallel grading agree, a regrade changes nothing, a resubmission that
+dropped cells leaves no stale score, the submissions are never modified, the feedback has
+no hidden test, and nbgrader's own `export` reads the gradebook.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import cli
+from autograder.autograde import Limits
+from autograder.course import Chapter, CourseDir
+from autograder.feedback import HIDDEN_REGION, SOLUTION_REGION
+from autograder.grade import CSV_COLUMNS, grade
+from autograder.release import release_chapter
+from fixtures.autograder_fixtures import (
+    CHAPTER, EXPECTED, MODEL_ANSWER, POINTS, SECRET_EXPECTED, computed_once, write_bad_submissions,
+    write_tiny_chapter,
+)
+
+pytestmark = [pytest.mark.autograder, pytest.mark.slow]
+
+LIMITS = Limits(cell_timeout=10, time_limit=25)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() + oct(p.stat().st_mode)
+        for p in sorted(folder.rglob("*")) if p.is_file()
+    } | {str(p.relative_to(folder)): "dir" for p in folder.rglob("*") if p.is_dir()}
+
+
+def page_text(path: Path) -> str:
+    """The visible text of an HTML page (tags removed, entities decoded)."""
+    raw = path.read_text(encoding="utf-8")
+    body = raw[raw.index("<body"):] if "<body" in raw else raw
+    return html.unescape(re.sub(r"<[^>]+>", "", body))
+
+
+def grade_tiny_batch(base: Path) -> dict:
+    source = write_tiny_chapter(base / "src")
+    chapter = Chapter.resolve(str(source))
+    release = release_chapter(CourseDir(base / "release"), chapter)
+    release_nb = nbformat.read(release / f"{CHAPTER}.ipynb", as_version=4)
+    source_nb = nbformat.read(source, as_version=4)
+    submissions = base / "submissions"
+    write_bad_submissions(release_nb, source_nb, submissions)
+    before = tree_digest(submissions)
+    batch = grade(chapter, submissions, base / "out", workers=4, limits=LIMITS, progress=False)
+    return {"base": base, "chapter": chapter, "source": source_nb, "release": release_nb,
+            "submissions": submissions, "before": before, "batch": batch}
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    return computed_once(tmp_path_factory, "autograder-tiny-batch", grade_tiny_batch)
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_every_kind_of_submission_gets_a_status_points_and_a_reason(tiny, case):
+    result = tiny["batch"].by_student()[case]
+    status, points, words = EXPECTED[case]
+    assert (result.status, result.score, result.max_score) == (status, points, sum(POINTS.values())), result
+    for word in words:
+        assert word in result.reason, f"{case}: {word!r} not in reason {result.reason!r}"
+    if status in ("graded", "flagged"):
+        assert set(result.cell_scores) == set(POINTS)
+
+
+def test_kernel_death_and_time_limits_keep_the_earlier_points(tiny):
+    results = tiny["batch"].by_student()
+    for case in ("segfault", "os_exit", "out_of_memory", "infinite_loop", "ignores_sigint", "catches_interrupt"):
+        assert results[case].cell_scores == {"add_tests": 2.0, "scale_tests": 3.0, "mean_tests": 0.0}, case
+    assert results["time_limit"].cell_scores == {"add_tests": 2.0, "scale_tests": 3.0, "mean_tests": 0.0}
+
+
+def test_the_batch_finishes_and_lists_what_needs_attention(tiny):
+    batch = tiny["batch"]
+    assert sorted(r.student for r in batch.results) == sorted(EXPECTED)
+    attention = {r.student for r in batch.attention}
+    assert attention == {case for case, (status, _, _) in EXPECTED.items() if status != "graded"}
+
+
+def test_submissions_are_never_modified(tiny):
+    assert tree_digest(tiny["submissions"]) == tiny["before"]
+
+
+def test_grades_csv_has_one_row_per_student(tiny):
+    course = tiny["batch"].course
+    with open(course.grades_csv, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == CSV_COLUMNS
+        rows = {row["student_id"]: row for row in reader}
+    assert set(rows) == set(EXPECTED)
+    for case, (status, points, _) in EXPECTED.items():
+        assert (rows[case]["chapter"], rows[case]["status"], float(rows[case]["score"]), float(rows[case]["max_score"])) == (
+            CHAPTER, status, points, 10.0)
+    assert rows["invalid_json"]["reason"].startswith("unreadable notebook: ")
+
+
+def test_nbgrader_exchange_files_are_kept_for_late_penalties_and_release_feedback(tiny):
+    course = tiny["batch"].course
+    feedback = course.feedback("exchange_layout", CHAPTER).parent
+    assert (feedback / "submission_secret.txt").read_text() == "a-secret-from-the-exchange"
+    assert (feedback / "timestamp.txt").is_file()
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gb:
+        assert str(gb.find_submission(CHAPTER, "exchange_layout").timestamp).startswith("2026-03-02 09:15")
+
+
+def test_huge_output_is_truncated(tiny):
+    course = tiny["batch"].course
+    nb = nbformat.read(course.autograded("huge_output", CHAPTER) / f"{CHAPTER}.ipynb", as_version=4)
+    sizes = [sum(len(o.get("text", "")) for o in c.outputs) for c in nb.cells if c.cell_type == "code"]
+    assert max(sizes) < 120_000  # 2 x 5 MB printed; about 100,000 characters kept
+    assert any("output truncated by the grader" in o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_feedback_shows_points_and_messages_but_no_hidden_test_or_solution(tiny):
+    course, source = tiny["batch"].course, tiny["source"]
+    hidden = [line.strip() for c in source.cells for r in HIDDEN_REGION.findall(c.source) for line in r.splitlines()
+              if len(line.strip()) >= 12]
+    solutions = [line.strip() for c in source.cells for r in SOLUTION_REGION.findall(c.source) for line in r.splitlines()
+                 if len(line.strip()) >= 12]
+    assert hidden and solutions
+    for case in EXPECTED:
+        page = course.feedback(case, CHAPTER)
+        assert page.is_file(), f"no feedback for {case}"
+        text = page_text(page)
+        raw = page.read_text(encoding="utf-8")
+        for line in hidden:
+            assert line not in text and html.escape(line) not in raw, f"{case}: hidden test {line!r} in feedback"
+        assert "BEGIN HIDDEN TESTS" not in raw and SECRET_EXPECTED not in text, case
+        assert MODEL_ANSWER not in raw, f"{case}: the written answer's solution is in the feedback"
+        if case in ("blank", "partly_wrong", "edited_tests"):  # they never wrote the solutions
+            for line in solutions[1:]:
+                assert line not in text, f"{case}: solution {line!r} in feedback"
+    partly = page_text(course.feedback("partly_wrong", CHAPTER))
+    assert "Score: 2.0 / 2.0" in partly and "Score: 0.0 / 3.0" in partly and "Score: 0.0 / 5.0" in partly
+    assert "still raises NotImplementedError" in partly
+    hidden_fail = page_text(course.feedback("hidden_fail", CHAPTER))
+    assert "A hidden test failed: scale keeps float32" in hidden_fail
+    assert "ok: scale([1, 2], 3)" in hidden_fail
+    died = page_text(course.feedback("segfault", CHAPTER))
+    assert "KernelDied" in died and "SIGSEGV" in died
+    assert "invalid JSON" in page_text(course.feedback("invalid_json", CHAPTER))
+
+
+def test_nbgrader_export_reads_the_gradebook(tiny):
+    course = tiny["batch"].course
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "export"], cwd=course.root, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open(course.root / "nbgrader_export.csv", newline="") as handle:
+        exported = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert set(exported) == set(EXPECTED)
+    for case, (_, points, _) in EXPECTED.items():
+        assert float(exported[case]["score"]) == points, case  # written answers are not graded yet: 0
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gb:
+        flagged = {s.student.id for s in gb.find_assignment(CHAPTER).submissions if s.notebooks[0].flagged}
+    assert flagged == {c for c, (status, _, _) in EXPECTED.items() if status != "graded"}
+
+
+def test_serial_and_parallel_grading_agree_and_a_regrade_changes_nothing(tiny, tmp_path):
+    subset = tmp_path / "subset"
+    for case in ("reference", "blank", "partly_wrong", "hidden_fail"):
+        shutil.copytree(tiny["submissions"] / case, subset / case)
+    out = tmp_path / "out"
+    serial = grade(tiny["chapter"], subset, out, workers=1, limits=LIMITS, progress=False)
+    csv_after_first = (out / "grades.csv").read_text()
+    parallel = grade(tiny["chapter"], subset, out, workers=2, limits=LIMITS, progress=False)  # a regrade, in parallel
+    first = {r.student: (r.status, r.cell_scores, r.reason) for r in serial.results}
+    again = {r.student: (r.status, r.cell_scores, r.reason) for r in parallel.results}
+    big_batch = {r.student: (r.status, r.cell_scores, r.reason) for r in tiny["batch"].results if r.student in first}
+    assert first == again == big_batch
+    assert (out / "grades.csv").read_text() == csv_after_first
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        assert len(gb.find_assignment(CHAPTER).submissions) == 4
+        assert gb.find_submission(CHAPTER, "reference").code_score == 10.0
+
+
+def test_a_regrade_after_a_resubmission_that_dropped_cells_keeps_no_stale_score(tiny, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    shutil.copytree(tiny["submissions"] / "reference", first / "kim")
+    shutil.copytree(tiny["submissions"] / "blank", first / "lee")
+    shutil.copytree(tiny["submissions"] / "deleted_answer_and_test", second / "kim")
+    out = tmp_path / "out"
+    grade(tiny["chapter"], first, out, workers=1, limits=LIMITS, progress=False)
+    again = grade(tiny["chapter"], second, out, workers=1, limits=LIMITS, progress=False)
+    assert again.by_student()["kim"].cell_scores == {"add_tests": 2.0, "scale_tests": 3.0, "mean_tests": 0.0}
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        assert gb.find_grade("mean_tests", CHAPTER, CHAPTER, "kim").score == 0.0
+        assert gb.find_submission(CHAPTER, "kim").code_score == 5.0
+        assert gb.find_submission(CHAPTER, "lee").code_score == 0.0
+    with open(out / "grades.csv", newline="") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert (rows["kim"]["score"], rows["lee"]["score"]) == ("5", "0")  # lee's row from the first run is kept
+
+
+def test_cli_grades_a_zip_export_and_exits_0_or_1(tiny, tmp_path, capsys):
+    source = str(tiny["chapter"].path)
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(tiny["submissions"] / "reference" / f"{CHAPTER}.ipynb", f"submissions/park/{CHAPTER}.ipynb")
+        zf.write(tiny["submissions"] / "blank" / f"{CHAPTER}.ipynb", f"submissions/choi/{CHAPTER}.ipynb")
+    code = cli.main(["grade", source, str(archive), "--out", str(tmp_path / "o1"), "--workers", "2",
+                     "--cell-timeout", "10", "--time-limit", "25", "--no-progress", "--table", "--library", "student"])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert re.search(r"park\s+10/10\s+graded", printed) and re.search(r"choi\s+0/10\s+graded", printed)
+    # --library student: the kernel ran next to the release's student edition of `solutions`
+    assert (tmp_path / "o1" / "autograded" / "park" / CHAPTER / "solutions" / "STUDENT_EDITION.txt").is_file()
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny["submissions"] / "invalid_json", broken / "song")
+    code = cli.main(["grade", source, str(broken), "--out", str(tmp_path / "o2"), "--no-progress"])
+    printed = capsys.readouterr().out
+    assert code == 1 and "song: unreadable: unreadable notebook: invalid JSON" in printed
