@@ -135,6 +135,7 @@ def _configure(course: CourseDir, task: Task, db: Path, log_path: Path):
     config.GuardedExecute.max_output_chars = task.limits.max_output_chars
     config.GuardedExecute.data_dir = task.data_dir
     config.GuardedExecute.kernel_log = str(log_path)
+    config.GuardedExecute.shutdown_kernel = "immediate"  # a graded kernel has nothing to save: kill it at once
     config.HideHiddenTests.secrets = list(task.secrets)
     config.HideHiddenTests.public = list(task.public)
     if task.library == "full":

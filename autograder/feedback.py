@@ -21,12 +21,15 @@ import re
 import shutil
 from pathlib import Path
 
+from nbconvert.exporters import Exporter, HTMLExporter, TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.converters import GenerateFeedback
 from nbgrader.preprocessors import GetGrades, NbGraderPreprocessor
-from traitlets import List, Unicode
+from traitlets import List, Type, Unicode
 
 from autograder.library import HIDDEN_REGION, SOLUTION_REGION
 from autograder.submissions import EXCHANGE_FILES
@@ -200,10 +203,34 @@ class HideHiddenTests(NbGraderPreprocessor):
                         output.data[mime] = self._redact(value)
 
 
+IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)")
+
+
+class FeedbackHTMLExporter(HTMLExporter):
+    """nbconvert's HTMLExporter without its BeautifulSoup pass over the finished page.
+
+    That pass (alt text on images, tab stops for the lab template) parses the whole
+    page again and takes half the time of a feedback page; nbgrader's feedback
+    template is the classic one, so only the alt text applies, added here directly.
+    """
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        language = nb.metadata.get("language_info", {})
+        lexer = language.get("pygments_lexer", language.get("name", None))
+        resources = self._init_resources(resources)
+        self.register_filter("highlight_code", self.filters.get(
+            "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+            notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+        html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        return IMG_WITHOUT_ALT.sub('<img alt="figure"', html), resources
+
+
 class FeedbackGenerator(GenerateFeedback):
     """nbgrader's GenerateFeedback with ``HideHiddenTests`` first, writing only the HTML file."""
 
     preprocessors = List([HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]).tag(config=True)
+    exporter_class = Type(FeedbackHTMLExporter, klass=Exporter).tag(config=True)
 
     def init_assignment(self, assignment_id: str, student_id: str) -> None:
         """nbgrader copies every file of the autograded folder; here only what `release_feedback` reads."""

@@ -8,7 +8,8 @@ Rules (also in autograder/README.md):
   is the participant id.
 * ``SUBMISSIONS/<file>.ipynb``: a file at the top level belongs to the student named by the
   file: Canvas names files ``<login>_[LATE_]<user id>_<submission id>_<original name>``, whose
-  student id is the login; any other file's student id is its name without ``.ipynb``.
+  student id is the login; any other notebook's student id is its name without ``.ipynb``.
+  Other top-level files (a README, an LMS index) are ignored, unless Canvas named them.
 * A zip file is read as if it were unpacked (only its ``.ipynb`` members are extracted, into
   the grading run's scratch folder). If everything sits in one top folder that holds no
   notebook itself (``export/<student>/...``), that folder is looked into.
@@ -99,6 +100,11 @@ def student_of_folder(name: str) -> str:
     return clean_student_id(match.group("student") if match else name)
 
 
+def _belongs_to_a_student(name: str) -> bool:
+    """A top-level file is a submission if it is a notebook or carries Canvas's student prefix."""
+    return name.lower().endswith(".ipynb") or bool(CANVAS_FILE.match(name))
+
+
 def student_of_file(name: str) -> str:
     stem = name[: -len(".ipynb")] if name.lower().endswith(".ipynb") else name.rsplit(".", 1)[0]
     match = CANVAS_FILE.match(name)
@@ -123,7 +129,7 @@ def collect_folder(root: Path) -> list[Submission]:
                 if path.is_file() and not _ignored(relative.parts):
                     beside = tuple(path.parent / n for n in EXCHANGE_FILES if (path.parent / n).is_file())
                     _add(found, student, SubmittedFile(relative.as_posix(), path, exchange_files=beside), entry.name)
-        elif entry.is_file():
+        elif entry.is_file() and _belongs_to_a_student(entry.name):
             _add(found, student_of_file(entry.name), SubmittedFile(entry.name, entry), entry.name)
     return [found[s] for s in sorted(found)]
 
@@ -149,6 +155,8 @@ def collect_zip(archive: Path, scratch: Path) -> list[Submission]:
             members = [(p[1:], info) for p, info in members]
         found: dict[str, Submission] = {}
         for index, (parts, info) in enumerate(members):
+            if len(parts) == 1 and not _belongs_to_a_student(parts[0]):
+                continue
             if len(parts) == 1:
                 student, name, origin = student_of_file(parts[0]), parts[0], parts[0]
             else:

@@ -105,9 +105,12 @@ def test_student_ids_from_folders_files_and_lms_names(tmp_path):
     (root / "park ji-hoon" / "nested").mkdir()
     (root / "park ji-hoon" / "nested" / "03_activations.ipynb").write_bytes(notebook_bytes())
     (root / ".DS_Store").write_bytes(b"")
+    (root / "index.html").write_text("<p>LMS export</p>")  # not a submission
+    (root / "choijin_7_8_report.pdf").write_bytes(b"%PDF-1.4")  # Canvas: choijin submitted a PDF
     (root / "__MACOSX").mkdir()
     found = {s.student: s for s in collect(root, tmp_path / "scratch")}
-    assert sorted(found) == ["123456", "kimminsu", "lee", "park_ji-hoon", "s001"]
+    assert sorted(found) == ["123456", "choijin", "kimminsu", "lee", "park_ji-hoon", "s001"]
+    assert found["choijin"].choose("03_activations")[1] == "missing notebook: no .ipynb file (found choijin_7_8_report.pdf)"
     assert [f.name for f in found["s001"].files] == ["03_activations.ipynb"]  # checkpoints ignored
     assert found["kimminsu"].choose("03_activations") == (found["kimminsu"].files[0], "")  # Canvas: original name
     chosen, note = found["lee"].choose("03_activations")
