@@ -185,6 +185,28 @@ class _FailSafe:
         self.timer.cancel()
 
 
+KERNEL_START_RETRIES = 1  # a kernel that never answered is started once more
+
+
+def _autograde(course: CourseDir, task: Task, db: Path, log_path: Path, logger, journal: Journal,
+               failsafe: "_FailSafe"):
+    """nbgrader's autograde of one submission; failures go to ``journal.failure``."""
+    config = coursedir = None
+    try:
+        config, coursedir = _configure(course, task, db, log_path)
+        Autograder(coursedir=coursedir, config=config, log=logger, journal=journal).start()
+    except KeyboardInterrupt:
+        if not failsafe.fired:
+            raise
+        journal.failure = "the grader stopped responding"
+    except NbGraderException as error:
+        journal.failure = journal.failure or describe(error)
+    except Exception as error:  # noqa: BLE001 - one bad submission must not stop the batch
+        logger.error(traceback.format_exc())
+        journal.failure = describe(error)
+    return config, coursedir
+
+
 def grade_student(task: Task) -> Result:
     """Autograde one submission already placed in ``submitted/<student>/<chapter>/``; write its feedback."""
     started = time.monotonic()
@@ -194,25 +216,20 @@ def grade_student(task: Task) -> Result:
     logger = file_logger(f"autograder.{task.chapter}.{task.student}", log_path)
     db = course.work(task.chapter) / "gradebooks" / f"{task.student}.db"
     db.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(task.template_db, db)
-    journal = Journal()
-    if task.note:
-        journal.note(task.note)
     result = Result(task.student, ERROR)
+    journal = Journal()
     try:
         with _FailSafe(task.limits.time_limit + 180) as failsafe, quiet_nbgrader():
-            try:
-                config, coursedir = _configure(course, task, db, log_path)
-                Autograder(coursedir=coursedir, config=config, log=logger, journal=journal).start()
-            except KeyboardInterrupt:
-                if not failsafe.fired:
-                    raise
-                journal.failure = "the grader stopped responding"
-            except NbGraderException as error:
-                journal.failure = journal.failure or describe(error)
-            except Exception as error:  # noqa: BLE001 - one bad submission must not stop the batch
-                logger.error(traceback.format_exc())
-                journal.failure = describe(error)
+            for attempt in range(1 + KERNEL_START_RETRIES):
+                journal = Journal()
+                if task.note:
+                    journal.note(task.note)
+                shutil.copyfile(task.template_db, db)
+                config, coursedir = _autograde(course, task, db, log_path, logger, journal, failsafe)
+                if not (journal.failure and journal.kernel_starting and not journal.kernel_started):
+                    break
+                # the kernel did not start (no code of the submission ran): not the student's doing
+                logger.warning("attempt %d: the kernel did not start (%s); grading again", attempt + 1, journal.failure)
             notebook = course.autograded(task.student, task.chapter) / f"{task.chapter}.ipynb"
             if not journal.failure and notebook.is_file():
                 read_grades(db, task.chapter, task.student, result)

@@ -8,6 +8,10 @@ Today a kernel is an ordinary local ``ipykernel`` process:
 
 * in its own session and process group (jupyter_client starts it so), which
   ``kill_kernel`` kills as a whole, children included;
+* talking to the grader over Unix sockets in a private folder (``use_private_sockets``),
+  not TCP ports: with TCP, a port chosen free can be taken by another kernel before
+  this one binds it (parallel grading starts many kernels at once), and the kernel
+  dies at start or the grader talks to the wrong one;
 * with one BLAS/OpenMP thread, so that parallel grading does not oversubscribe
   the cores and floating-point results do not depend on the thread count;
 * reading the course data from the repository (``DNN_COURSE_DATA``);
@@ -17,7 +21,9 @@ Today a kernel is an ordinary local ``ipykernel`` process:
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 from pathlib import Path
 from typing import IO, Any
 
@@ -47,6 +53,23 @@ def launch_options(data_dir: str | None, log_file: IO[Any] | None) -> dict[str, 
         options["stdout"] = log_file
         options["stderr"] = log_file
     return options
+
+
+def use_private_sockets(km: Any) -> str:
+    """Make ``km`` start its kernel on Unix sockets in a new private folder; returns the folder.
+
+    Call before the kernel starts; remove the folder with ``remove_sockets`` after it stopped.
+    The folder is short (an AF_UNIX path holds at most 107 bytes) and readable by its owner only.
+    """
+    folder = tempfile.mkdtemp(prefix="grader-kernel-")
+    km.transport = "ipc"
+    km.ip = os.path.join(folder, "kernel")  # the sockets are kernel-1 ... kernel-5
+    return folder
+
+
+def remove_sockets(folder: str | None) -> None:
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def kernel_process_group(km: Any) -> int | None:

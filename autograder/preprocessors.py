@@ -42,6 +42,8 @@ class Journal:
     notes: list[str] = field(default_factory=list)  # informational (cell restored, timeout, ...)
     flags: list[str] = field(default_factory=list)  # the instructor should look at this submission
     failure: str = ""  # grading itself failed
+    kernel_starting: bool = False  # a kernel was being started
+    kernel_started: bool = False  # ... and it answered; no code of the submission ran before
 
     def __deepcopy__(self, memo):
         # nbconvert deep-copies the resources of every pass; the journal must stay one object
@@ -284,10 +286,12 @@ class GuardedExecute(Execute):
         watchdog.daemon = True
         self._log_file = kernels.open_kernel_log(Path(self.kernel_log)) if self.kernel_log else None
         watchdog.start()
+        self._socket_folder = None
         try:
             return super().preprocess(nb, resources, km)
         finally:
             watchdog.cancel()
+            kernels.remove_sockets(self._socket_folder)
             if self._log_file is not None:
                 self._log_file.close()
 
@@ -296,11 +300,23 @@ class GuardedExecute(Execute):
         if getattr(self, "km", None) is not None:
             kernels.kill_kernel(self.km)
 
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        self.journal.kernel_starting = True
+        self._socket_folder = kernels.use_private_sockets(km)
+        return km
+
     async def async_start_new_kernel(self, **kwargs):
         kwargs.update(kernels.launch_options(self.data_dir or None, self._log_file))
         await super().async_start_new_kernel(**kwargs)
 
-    start_new_kernel = run_sync(async_start_new_kernel)  # nbclient binds the sync name to its own method
+    async def async_start_new_kernel_client(self):
+        client = await super().async_start_new_kernel_client()
+        self.journal.kernel_started = True  # from here on, a failure may be the submission's doing
+        return client
+
+    start_new_kernel = run_sync(async_start_new_kernel)  # nbclient binds the sync names to its own methods
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     # ---- each cell -----------------------------------------------------
 

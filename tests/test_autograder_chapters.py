@@ -95,9 +95,11 @@ def test_reference_full_marks_blank_zero_partly_wrong_exact(chapter, chapter_bat
     run = chapter_batch(chapter)
     results = run["batch"].by_student()
     reference, blank, partly = (results[name] for name in SUBMISSIONS)
-    assert reference.status == "graded" and reference.max_score > 0
+    for result in (reference, blank, partly):
+        assert result.status == "graded", f"{chapter}: {result.student} {result.status}: {result.reason}"
+    assert reference.max_score > 0
     assert reference.score == reference.max_score, f"{chapter}: the reference lost points: {reference.cell_scores}"
-    assert blank.status == "graded" and blank.score == 0, f"{chapter}: the blank release scored {blank.cell_scores}"
+    assert blank.score == 0, f"{chapter}: the blank release scored {blank.cell_scores}"
     expected = expected_points(run["source"], {first_answer(run["source"])})
     assert partly.cell_scores == expected, f"{chapter}: partly wrong scored {partly.cell_scores}, expected {expected}"
     assert 0 < partly.score < partly.max_score

@@ -239,3 +239,43 @@ def test_cli_grades_a_zip_export_and_exits_0_or_1(tiny, tmp_path, capsys):
     code = cli.main(["grade", source, str(broken), "--out", str(tmp_path / "o2"), "--no-progress"])
     printed = capsys.readouterr().out
     assert code == 1 and "song: unreadable: unreadable notebook: invalid JSON" in printed
+
+
+def test_a_kernel_that_fails_to_start_is_started_once_more_on_unix_sockets(tiny, tmp_path, monkeypatch):
+    """A kernel that never answers is no fault of the student's: grade again, once.
+
+    Kernels talk to the grader over Unix sockets in a private folder, not TCP ports, so
+    parallel kernels cannot take each other's ports (a CI failure of session 1).
+    """
+    from nbclient.util import run_sync
+
+    from autograder import preprocessors
+
+    shutil.copytree(tiny["submissions"] / "reference", tmp_path / "subs" / "reference")
+    start_client = preprocessors.GuardedExecute.async_start_new_kernel_client
+    kernels = []
+
+    def failing(times: int):
+        async def start(self):
+            kernels.append((self.km.transport, Path(self.km.ip).parent))
+            if len(kernels) <= times:
+                raise RuntimeError("Kernel didn't respond in 60 seconds")
+            return await start_client(self)
+        monkeypatch.setattr(preprocessors.GuardedExecute, "async_start_new_kernel_client", start)
+        monkeypatch.setattr(preprocessors.GuardedExecute, "start_new_kernel_client", run_sync(start))
+
+    failing(times=1)
+    batch = grade(tiny["chapter"], tmp_path / "subs", tmp_path / "out", workers=1, limits=LIMITS, progress=False)
+    result = batch.by_student()["reference"]
+    assert (result.status, result.score) == ("graded", 10.0), result.reason
+    assert [transport for transport, _ in kernels] == ["ipc", "ipc"]
+    assert not any(folder.exists() for _, folder in kernels)  # the socket folders are removed
+    log = tmp_path / "out" / "logs" / CHAPTER / "reference.log"
+    assert "attempt 1: the kernel did not start" in log.read_text()
+
+    kernels.clear()
+    failing(times=2)
+    batch = grade(tiny["chapter"], tmp_path / "subs", tmp_path / "out", workers=1, limits=LIMITS, progress=False)
+    result = batch.by_student()["reference"]
+    assert len(kernels) == 2
+    assert result.status == "error" and "Kernel didn't respond" in result.reason, result.reason
