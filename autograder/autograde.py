@@ -41,6 +41,7 @@ from traitlets import Instance, List
 from autograder.course import CourseDir, file_logger, nbgrader_config
 from autograder.feedback import FeedbackGenerator
 from autograder.preprocessors import DeduplicateGradeIds, GuardedExecute, Journal, RestoreCells
+from autograder.sealed import ScoreTestCells, SealTestCells
 
 # statuses; the last three need the instructor's attention
 GRADED, FLAGGED, UNREADABLE, MISSING, ERROR = "graded", "flagged", "unreadable", "missing", "error"
@@ -68,6 +69,7 @@ class Task:
     public: tuple[str, ...] = ()
     library: str = "full"  # "full": the installed solutions; "student": the release's student edition
     note: str = ""  # e.g. "graded foo.ipynb (expected 03_activations.ipynb)"
+    expectations: str = ""  # the chapter's expectations.json (autograder.sealed)
 
 
 @dataclass
@@ -96,8 +98,8 @@ class Autograder(Autograde):
         [ClearOutput, DeduplicateGradeIds, OverwriteKernelspec, RestoreCells, CheckCellMetadata]
     ).tag(config=True)
     autograde_preprocessors = List(
-        [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-         AssignLatePenalties, CheckCellMetadata]
+        [SealTestCells, GuardedExecute, ScoreTestCells, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+         SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     ).tag(config=True)
     journal = Instance(Journal, args=())
 
@@ -136,6 +138,7 @@ def _configure(course: CourseDir, task: Task, db: Path, log_path: Path):
     config.GuardedExecute.data_dir = task.data_dir
     config.GuardedExecute.kernel_log = str(log_path)
     config.GuardedExecute.shutdown_kernel = "immediate"  # a graded kernel has nothing to save: kill it at once
+    config.ScoreTestCells.expectations_file = task.expectations
     config.HideHiddenTests.secrets = list(task.secrets)
     config.HideHiddenTests.public = list(task.public)
     if task.library == "full":

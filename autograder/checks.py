@@ -14,8 +14,10 @@ cell by whether it raised, so every check in a cell must pass for its points.
 
 Why one helper: how results are compared and scored can change in one place.
 Every check is identified by its name and compares plain data (arrays and
-numbers), so a future version can record the received values and compare them
-outside the student's process against expected values the student never sees.
+numbers). When the grader runs a submission, the test cells do not call these
+functions in the student's process: they only send the received values out
+(``autograder.probe``), and the grader calls these same functions outside it,
+with expected values the student's process never sees (``autograder.sealed``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,20 @@ _MAX_SHOWN = 12  # array elements shown in a message
 
 class CheckFailed(AssertionError):
     """A check failed; the message is written for the learner."""
+
+
+class Unsupported:
+    """A received value that could not cross from the student's process as data."""
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+    def __repr__(self) -> str:
+        return f"<an object of type {self.type_name}>"
+
+
+def _type_name(value: Any) -> str:
+    return value.type_name if isinstance(value, Unsupported) else type(value).__name__
 
 
 def _fail(name: str, problem: str, received: str | None = None, expected: str | None = None, hint: str = "") -> None:
@@ -79,7 +95,7 @@ def as_plain_array(name: str, received: Any, hint: str = "") -> np.ndarray:
     else:
         _fail(
             name,
-            f"expected a NumPy array or a number, got an object of type {type(received).__name__}",
+            f"expected a NumPy array or a number, got an object of type {_type_name(received)}",
             hint=hint,
         )
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
@@ -144,7 +160,7 @@ def check_equal(name: str, received: Any, expected: Any, *, hint: str = "") -> N
             _fail(name, "values differ", _show(got), _show(want), hint)
     else:
         if type(received) not in (int, float, str, bool, tuple, list, type(None)) and not isinstance(received, np.generic):
-            _fail(name, f"expected a plain value like {expected!r}, got type {type(received).__name__}", hint=hint)
+            _fail(name, f"expected a plain value like {expected!r}, got type {_type_name(received)}", hint=hint)
         plain = received.item() if isinstance(received, np.generic) else received
         if type(plain) is not type(expected) or plain != expected:
             _fail(name, "values differ", repr(received), repr(expected), hint)
@@ -174,7 +190,7 @@ def check_dtype(name: str, received: Any, dtype: Any, *, hint: str = "") -> None
 def check_true(name: str, condition: bool, *, message: str = "the condition does not hold", hint: str = "") -> None:
     """Check a yes/no property computed in the test cell (never in student code)."""
     if not isinstance(condition, (bool, np.bool_)):
-        _fail(name, f"the check needs True or False, got {type(condition).__name__}", hint=hint)
+        _fail(name, f"the check needs True or False, got {_type_name(condition)}", hint=hint)
     if not bool(condition):
         _fail(name, message, hint=hint)
     _passed(name)
@@ -211,9 +227,19 @@ def check_raises(name: str, function: Callable[[], Any], exception: type[BaseExc
     """Check that calling ``function()`` raises ``exception`` (e.g. ValueError for bad input)."""
     try:
         function()
-    except exception:
-        _passed(name)
+    except Exception as error:  # noqa: BLE001 - compared below, by class name
+        check_raised(name, [cls.__name__ for cls in type(error).__mro__], exception.__name__, hint=hint,
+                     detail=f"{type(error).__name__}: {error}")
         return
-    except Exception as error:  # noqa: BLE001 - report what was raised instead
-        _fail(name, f"raised {type(error).__name__}: {error}, expected {exception.__name__}", hint=hint)
-    _fail(name, f"raised nothing, expected {exception.__name__}", hint=hint)
+    check_raised(name, None, exception.__name__, hint=hint)
+
+
+def check_raised(name: str, raised: list[str] | None, exception: str, *, hint: str = "", detail: str = "") -> None:
+    """Check what a call raised, given as the class names of the error (most derived first) or None."""
+    if raised is None:
+        _fail(name, f"raised nothing, expected {exception}", hint=hint)
+    if not isinstance(raised, list) or not all(isinstance(n, str) for n in raised) or not raised:
+        _fail(name, f"no record of what was raised, expected {exception}", hint=hint)
+    if exception not in raised:
+        _fail(name, f"raised {detail or raised[0]}, expected {exception}", hint=hint)
+    _passed(name)

@@ -49,6 +49,7 @@ from autograder.autograde import (
 from autograder.course import Chapter, CourseDir, UsageError, ensure_tools_on_path, file_logger
 from autograder.feedback import public_lines, secret_lines
 from autograder.release import add_data, generate_assignment, prepare_source
+from autograder.sealed import ensure_expectations
 from autograder.submissions import Submission, Unreadable, collect, read_notebook
 
 CSV_COLUMNS = ["student_id", "chapter", "score", "max_score", "status", "reason"]
@@ -310,6 +311,7 @@ def _grade_with(pool: Workers, chapter: Chapter, submissions: Path, course: Cour
     source_nb = nbformat.read(chapter.path, as_version=4)
     secrets, public = tuple(secret_lines(source_nb)), tuple(public_lines(source_nb))
     data_dir = str(_data_dir())
+    expectations = ensure_expectations(chapter.path, course.release(chapter.id), course.work(chapter.id), data_dir, log)
 
     found = collect(submissions, course.work(chapter.id) / "unzipped")
     batch = Batch(chapter.id, course)
@@ -336,6 +338,7 @@ def _grade_with(pool: Workers, chapter: Chapter, submissions: Path, course: Cour
             tasks.append(Task(
                 root=str(course.root), chapter=chapter.id, student=submission.student, template_db=str(template),
                 limits=limits, data_dir=data_dir, secrets=secrets, public=public, library=library, note=note,
+                expectations=str(expectations),
             ))
         pool.run(tasks, record)
     finally:

@@ -31,6 +31,7 @@ from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions, Deduplicate
 from traitlets import Float, Integer, Unicode
 
 from autograder import kernel as kernels
+from autograder.probe import RECORD_MIME
 
 SCHEMA_VERSION = 3
 
@@ -272,6 +273,7 @@ class GuardedExecute(Execute):
     max_display_chars = Integer(5_000_000, help="characters of figures and other rich output kept per cell").tag(config=True)
     data_dir = Unicode("", help="DNN_COURSE_DATA for the kernel").tag(config=True)
     kernel_log = Unicode("", help="file that receives the kernel process's own stdout/stderr").tag(config=True)
+    max_record_chars = Integer(200_000_000, help="characters of values sent by test cells, for the whole notebook").tag(config=True)
 
     # ---- the notebook --------------------------------------------------
 
@@ -351,6 +353,19 @@ class GuardedExecute(Execute):
                 self.journal.note(f"{cell_label(cell, index)} timed out after {self.timeout} s")
         return cell, resources
 
+    def _record(self, outs, msg, display_id, cell_index):
+        """A probe record (autograder.sealed): its own budget for the whole notebook; only the record is kept."""
+        size = message_size(msg)
+        used = self._output_chars.get((-1, "records"), 0)
+        if used + size > self.max_record_chars:
+            self.journal.note(f"values sent by cell {cell_index + 1} exceed {self.max_record_chars} characters; ignored")
+            return None
+        self._output_chars[(-1, "records")] = used + size
+        record = copy.deepcopy(msg)
+        record["content"]["data"] = {RECORD_MIME: msg["content"]["data"][RECORD_MIME]}
+        record["content"]["metadata"] = {}
+        return super().output(outs, record, display_id, cell_index)
+
     def _stop(self, why: str) -> None:
         self._stopped = why
         self.journal.note(why)
@@ -361,6 +376,8 @@ class GuardedExecute(Execute):
         kind = msg.get("msg_type")
         if kind == "error":  # decides the score: always kept (LimitOutput shortens long tracebacks)
             return super().output(outs, msg, display_id, cell_index)
+        if kind == "display_data" and RECORD_MIME in (msg.get("content", {}).get("data") or {}):
+            return self._record(outs, msg, display_id, cell_index)
         text = kind == "stream"
         budget = self.max_output_chars if text else self.max_display_chars
         key = (cell_index, "text" if text else "display")

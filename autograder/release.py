@@ -30,8 +30,10 @@ from autograder.library import CHECKS_FILE, build_student_edition
 DATA_DIR = ROOT / "data"
 
 CHECKS_PACKAGE_INIT = '''\
-"""The checking helper that the test cells of the course's notebooks call (autograder.checks)."""
+"""The checking helper that the test cells of the course's notebooks call (autograder.checks),
+and what the grader's rewritten test cells call instead (autograder.probe)."""
 '''
+PROBE_FILE = ROOT / "autograder" / "probe.py"
 
 STUDENT_README = """\
 # {chapter}
@@ -84,6 +86,7 @@ def prepare_source(course: CourseDir, chapter: Chapter) -> Path:
     checks.mkdir(exist_ok=True)
     (checks / "__init__.py").write_text(CHECKS_PACKAGE_INIT, encoding="utf-8")
     shutil.copyfile(CHECKS_FILE, checks / "checks.py")
+    shutil.copyfile(PROBE_FILE, checks / "probe.py")
     (source / "README.md").write_text(STUDENT_README.format(chapter=chapter.id), encoding="utf-8")
     return source
 

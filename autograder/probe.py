@@ -1,0 +1,150 @@
+"""The kernel's side of sealed scoring: test cells hand out data, never verdicts.
+
+When the grader runs a submission, each test cell is rewritten (``autograder.sealed``)
+so that every ``check_*(name, received, expected, ...)`` call becomes
+``_autograder_probe.close(site, received)``: the values the student's code produced
+are sent to the grader as plain data (NumPy ``.npy`` bytes with ``allow_pickle=False``,
+numbers, strings) in a display message of type ``RECORD_MIME``, which the grader takes
+out of the notebook. The expected value, the tolerances and the comparison are not in
+the student's process at all: the grader compares outside it.
+
+``expect`` is the reference run's side: the source notebook, with the same rewriting,
+records the expected values (and runs the real check, so a wrong reference is noticed).
+
+Only NumPy and IPython are imported: this module runs inside the sandboxed kernel.
+"""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import io
+from typing import Any, Callable
+
+import numpy as np
+
+RECORD_MIME = "application/x-autograder-record+json"
+MAX_DEPTH = 4  # nesting of lists and tuples kept as data
+MAX_ITEMS = 10_000  # items of a list or tuple kept as data
+
+
+def _npy(array: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def encode(value: Any, depth: int = 0) -> dict:
+    """``value`` as JSON-ready plain data; anything else becomes ``{"unsupported": type name}``.
+
+    Arrays (subclasses included) are copied into a base ndarray, so no method of the
+    student's classes runs on the grader's side; object arrays are not data.
+    """
+    kind = type(value)
+    if kind is bool or value is None:
+        return {"py": value}
+    if kind is int:
+        return {"int": str(value)}
+    if kind is float:
+        return {"float": repr(value)}
+    if kind is str:
+        return {"str": value}
+    if isinstance(value, (np.ndarray, np.generic)):
+        try:
+            array = np.array(value, copy=True, subok=False)
+        except Exception:  # noqa: BLE001 - a hostile __array__ is no data
+            return {"unsupported": type(value).__name__}
+        if array.dtype.hasobject or array.dtype.kind not in "biufcSUM":
+            return {"unsupported": f"{type(value).__name__} of dtype {array.dtype}"}
+        key = "ndarray" if isinstance(value, np.ndarray) else "scalar"
+        return {key: _npy(array)}
+    if kind in (list, tuple) and depth < MAX_DEPTH and len(value) <= MAX_ITEMS:
+        return {kind.__name__: [encode(item, depth + 1) for item in value]}
+    if isinstance(value, type) and issubclass(value, BaseException):
+        return {"exception": value.__name__}
+    if isinstance(value, type) and issubclass(value, np.generic) or isinstance(value, np.dtype):
+        return {"dtype": np.dtype(value).str}
+    return {"unsupported": type(value).__name__}
+
+
+def _publish(record: dict) -> None:
+    from IPython.display import publish_display_data
+
+    publish_display_data({RECORD_MIME: record})
+
+
+# ---------------------------------------------------------------------------
+# the student's run: one function per check, the received values only
+# ---------------------------------------------------------------------------
+
+
+def _send(site: int, **values: Any) -> None:
+    _publish({"site": site, "values": {name: encode(value) for name, value in values.items()}})
+
+
+def close(site: int, received: Any) -> None:
+    _send(site, received=received)
+
+
+def equal(site: int, received: Any) -> None:
+    _send(site, received=received)
+
+
+def shape(site: int, received: Any) -> None:
+    _send(site, received=received)
+
+
+def dtype(site: int, received: Any) -> None:
+    _send(site, received=received)
+
+
+def true(site: int, condition: Any, message: Any = None) -> None:
+    values = {"condition": condition}
+    if message is not None:
+        values["message"] = message
+    _send(site, **values)
+
+
+def unchanged(site: int, before: Any, after: Any) -> None:
+    _send(site, before=before, after=after)
+
+
+def gradient(site: int, analytic: Any, numeric: Any) -> None:
+    _send(site, analytic=analytic, numeric=numeric)
+
+
+def raised_by(function: Callable[[], Any]) -> list[str] | None:
+    """The class names (most derived first) of what ``function()`` raised, or None."""
+    try:
+        function()
+    except Exception as error:  # noqa: BLE001 - what was raised is the datum
+        return [cls.__name__ for cls in type(error).__mro__]
+    return None
+
+
+def raises(site: int, function: Callable[[], Any]) -> None:
+    _send(site, raised=raised_by(function))
+
+
+# ---------------------------------------------------------------------------
+# the reference run: everything the check was given, and the real check
+# ---------------------------------------------------------------------------
+
+
+def expect(site: int, kind: str, hidden: bool, *args: Any, **kwargs: Any) -> None:
+    """Record one check of the reference run (every argument, as data), then run the check itself."""
+    from autograder import checks
+
+    check = getattr(checks, f"check_{kind}")
+    bound = inspect.signature(check).bind(*args, **kwargs)
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    name = str(arguments.pop("name"))
+    if kind == "raises":  # the function is called once; what it raised is the datum
+        arguments["raised"] = raised_by(arguments.pop("function"))
+    _publish({"site": site, "kind": kind, "hidden": hidden, "name": name,
+              "arguments": {key: encode(value) for key, value in arguments.items()}})
+    if kind == "raises":
+        checks.check_raised(name, arguments["raised"], arguments["exception"].__name__, hint=arguments["hint"])
+    else:
+        check(*args, **kwargs)
