@@ -49,6 +49,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 from autograder import checks
+from autograder.course import UsageError
 from autograder.feedback import SEALED_ERROR
 from autograder.probe import RECORD_MIME
 
@@ -74,8 +75,8 @@ AST_REQUIRED = {kind: tuple(p for p in params if p != "message") for kind, param
 SIGNATURES = {kind: inspect.signature(getattr(checks, f"check_{kind}")) for kind in RECEIVED}
 
 
-class SealingError(ValueError):
-    """A test cell cannot be rewritten or scored (a problem of the chapter, not of a submission)."""
+class SealingError(UsageError):
+    """A test cell cannot be rewritten or scored: a problem of the chapter, not of a submission (exit status 2)."""
 
 
 # ---------------------------------------------------------------------------
