@@ -49,7 +49,7 @@ from website_tools import (
 )
 
 # one xdist worker runs all of them (make test: --dist loadgroup), so the site is built once
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("website")]
+pytestmark = [pytest.mark.slow, pytest.mark.website, pytest.mark.xdist_group("website")]
 
 PAGE_TIMEOUT_MS = 30_000
 
