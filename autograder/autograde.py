@@ -55,6 +55,7 @@ class Limits:
     cell_timeout: int = 300  # seconds per cell
     time_limit: float = 900.0  # seconds for the whole notebook
     max_output_chars: int = 100_000  # per cell
+    memory: int = 4 * 2**30  # bytes of address space of each kernel process (sandboxed kernels)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Task:
     public: tuple[str, ...] = ()
     library: str = "full"  # "full": the installed solutions; "student": the release's student edition
     note: str = ""  # e.g. "graded foo.ipynb (expected 03_activations.ipynb)"
+    sandbox: object = None  # autograder.sandbox.Sandbox isolating the kernel; None: --unsafe
     expectations: str = ""  # the chapter's expectations.json (autograder.sealed)
 
 
@@ -137,6 +139,7 @@ def _configure(course: CourseDir, task: Task, db: Path, log_path: Path):
     config.GuardedExecute.max_output_chars = task.limits.max_output_chars
     config.GuardedExecute.data_dir = task.data_dir
     config.GuardedExecute.kernel_log = str(log_path)
+    config.GuardedExecute.sandbox = task.sandbox
     config.GuardedExecute.shutdown_kernel = "immediate"  # a graded kernel has nothing to save: kill it at once
     config.ScoreTestCells.expectations_file = task.expectations
     config.HideHiddenTests.secrets = list(task.secrets)

@@ -66,9 +66,9 @@ def parser() -> argparse.ArgumentParser:
                        help="time limit of one cell (default %(default)s)")
     grade.add_argument("--time-limit", type=_positive_float, default=900.0, metavar="SECONDS",
                        help="time limit of a whole notebook (default %(default)g)")
-    grade.add_argument("--library", choices=("full", "student"), default="full",
-                       help="the solutions package the kernels import: the installed one (default) "
-                            "or the release's student edition")
+    grade.add_argument("--library", choices=("student",), default="student",
+                       help="the solutions package the kernels import: always the release's student edition "
+                            "(the only choice; the option is accepted for older scripts)")
     grade.add_argument("--table", action="store_true", help="print every student's row, not only those to look at")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
 

@@ -46,6 +46,7 @@ from autograder.autograde import (
     grade_student,
     quiet_nbgrader,
 )
+from autograder import sandbox
 from autograder.course import Chapter, CourseDir, UsageError, ensure_tools_on_path, file_logger
 from autograder.feedback import public_lines, secret_lines
 from autograder.release import add_data, generate_assignment, prepare_source
@@ -63,6 +64,7 @@ class Batch:
     course: CourseDir
     results: list[Result] = field(default_factory=list)
     seconds: float = 0.0
+    protections: list[str] = field(default_factory=list)  # how the kernels were isolated (autograder.sandbox)
 
     @property
     def attention(self) -> list[Result]:
@@ -262,22 +264,36 @@ def grade(
     out: Path,
     workers: int = 1,
     limits: Limits = Limits(),
-    library: str = "full",
+    library: str = "student",
     progress: bool = True,
+    unsafe: bool = False,
 ) -> Batch:
-    """Grade every submission of ``chapter`` found in ``submissions``; see the module docstring."""
+    """Grade every submission of ``chapter`` found in ``submissions``; see the module docstring.
+
+    Each kernel runs isolated (``autograder.sandbox``); without the tools for that, ``grade``
+    refuses (``UsageError``) unless ``unsafe``: then kernels run as plain processes.
+
+    The kernels import the release's student edition of ``solutions`` (``autograder.library``),
+    the only ``library`` there is: with the installed, full package a submission could import
+    the reference answers (``from solutions.activations import relu``).
+    """
     started = time.monotonic()
     if workers < 1:
         raise UsageError(f"--workers {workers}: must be at least 1")
-    if library not in ("full", "student"):
-        raise UsageError(f"--library {library}: choose 'full' or 'student'")
+    if library != "student":
+        raise UsageError(f"--library {library}: the only choice is 'student' (the release's student edition "
+                         "of `solutions`); the full library would give the students' code the reference answers")
     check_paths(submissions, out)
+    isolation = None if unsafe else sandbox.detect(limits.memory, library, str(_data_dir()))
+    if isolation is None:
+        print("warning: grading without isolation (--unsafe): student code runs with the grader's rights",
+              file=sys.stderr)
     course = CourseDir(out.resolve())
     course.create()
     with _exclusive(course):
         pool = Workers(workers).start()  # the workers start up while the course directory is prepared
         try:
-            batch = _grade_with(pool, chapter, submissions, course, limits, library, progress)
+            batch = _grade_with(pool, chapter, submissions, course, limits, library, progress, isolation)
         finally:
             pool.close()
     batch.results.sort(key=lambda r: r.student)
@@ -299,7 +315,7 @@ def _exclusive(course: CourseDir):
 
 
 def _grade_with(pool: Workers, chapter: Chapter, submissions: Path, course: CourseDir, limits: Limits,
-                library: str, progress: bool) -> Batch:
+                library: str, progress: bool, isolation: sandbox.Sandbox | None = None) -> Batch:
     from nbgrader.api import Gradebook
 
     from autograder.gradebook import max_code_score, merge
@@ -314,7 +330,9 @@ def _grade_with(pool: Workers, chapter: Chapter, submissions: Path, course: Cour
     expectations = ensure_expectations(chapter.path, course.release(chapter.id), course.work(chapter.id), data_dir, log)
 
     found = collect(submissions, course.work(chapter.id) / "unzipped")
-    batch = Batch(chapter.id, course)
+    batch = Batch(chapter.id, course, protections=sandbox.protections(isolation, int(limits.time_limit) + 60))
+    for line in batch.protections:
+        log.info("isolation: %s", line)
     bar = Progress(len(found), chapter.id, progress)
     gradebook = Gradebook(course.db_url)
 
@@ -338,7 +356,7 @@ def _grade_with(pool: Workers, chapter: Chapter, submissions: Path, course: Cour
             tasks.append(Task(
                 root=str(course.root), chapter=chapter.id, student=submission.student, template_db=str(template),
                 limits=limits, data_dir=data_dir, secrets=secrets, public=public, library=library, note=note,
-                expectations=str(expectations),
+                expectations=str(expectations), sandbox=isolation,
             ))
         pool.run(tasks, record)
     finally:
@@ -369,10 +387,20 @@ def check_release(chapter: Chapter, scratch: Path) -> list[str]:
     submissions = course.root.parent / f"{course.root.name}-submission"
     shutil.rmtree(submissions, ignore_errors=True)
     nbformat.write(reference, _mkdir(submissions / "reference") / f"{chapter.id}.ipynb")
-    batch = grade(chapter, submissions, course.root, workers=1, library="student", progress=False)
+    # the course's own reference answers: isolated when this machine can, else run as they are
+    batch = grade(chapter, submissions, course.root, workers=1, progress=False, unsafe=not sandbox.available())
     graded = nbformat.read(course.autograded("reference", chapter.id) / f"{chapter.id}.ipynb", as_version=4)
+    problems = unexpected_errors(graded)
+    result = batch.by_student()["reference"]
+    if result.score < result.max_score:
+        problems.append(f"the reference answers score {result.score:g}/{result.max_score:g} with the student edition")
+    return problems
+
+
+def unexpected_errors(graded_nb) -> list[str]:
+    """One line per error output of a graded notebook outside the cells tagged ``raises-exception``."""
     problems = []
-    for index, cell in enumerate(graded.cells):
+    for index, cell in enumerate(graded_nb.cells):
         if cell.cell_type != "code" or "raises-exception" in cell.metadata.get("tags", []):
             continue
         for output in cell.get("outputs", []):
@@ -380,9 +408,6 @@ def check_release(chapter: Chapter, scratch: Path) -> list[str]:
                 grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
                 where = f"test cell {grade_id}" if cell.metadata.get("nbgrader", {}).get("grade") else f"cell {index + 1}"
                 problems.append(f"{where}: {output.get('ename')}: {str(output.get('evalue', ''))[:160]}")
-    result = batch.by_student()["reference"]
-    if result.score < result.max_score:
-        problems.append(f"the reference answers score {result.score:g}/{result.max_score:g} with the student edition")
     return problems
 
 

@@ -15,6 +15,7 @@ What each adds is in its docstring. They report what they did to the submission'
 from __future__ import annotations
 
 import copy
+import os
 import re
 import threading
 import time
@@ -28,7 +29,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.api import MissingEntry
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions, DeduplicateIds, Execute, OverwriteCells
-from traitlets import Float, Integer, Unicode
+from traitlets import Any, Float, Integer, Unicode
 
 from autograder import kernel as kernels
 from autograder.probe import RECORD_MIME
@@ -273,6 +274,7 @@ class GuardedExecute(Execute):
     max_display_chars = Integer(5_000_000, help="characters of figures and other rich output kept per cell").tag(config=True)
     data_dir = Unicode("", help="DNN_COURSE_DATA for the kernel").tag(config=True)
     kernel_log = Unicode("", help="file that receives the kernel process's own stdout/stderr").tag(config=True)
+    sandbox = Any(None, allow_none=True, help="autograder.sandbox.Sandbox isolating the kernel; None: --unsafe").tag(config=True)
     max_record_chars = Integer(200_000_000, help="characters of values sent by test cells, for the whole notebook").tag(config=True)
 
     # ---- the notebook --------------------------------------------------
@@ -303,13 +305,20 @@ class GuardedExecute(Execute):
             kernels.kill_kernel(self.km)
 
     def create_kernel_manager(self):
+        self.kernel_manager_class = kernels.SandboxedKernelManager
         km = super().create_kernel_manager()
         self.journal.kernel_starting = True
         self._socket_folder = kernels.use_private_sockets(km)
         return km
 
     async def async_start_new_kernel(self, **kwargs):
-        kwargs.update(kernels.launch_options(self.data_dir or None, self._log_file))
+        options = kernels.launch_options(self.data_dir or None, self._log_file)
+        if self.sandbox is not None:
+            workdir = kwargs.get("cwd") or self.resources.get("metadata", {}).get("path") or os.getcwd()
+            cpu_seconds = int(self.time_limit) + 60  # the watchdog stops the notebook first; this is the backstop
+            options["env"] = kernels.isolate(self.km, self.sandbox, workdir, self._socket_folder, options["env"],
+                                             cpu_seconds)
+        kwargs.update(options)
         await super().async_start_new_kernel(**kwargs)
 
     async def async_start_new_kernel_client(self):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +17,9 @@ from pathlib import Path
 import nbformat
 from nbgrader.validator import Validator
 from traitlets.config import Config
+
+from autograder.feedback import public_lines as feedback_public_lines
+from autograder.feedback import secret_lines  # noqa: F401  (the chapter tests import it from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER_DIR = ROOT / "chapters"
@@ -107,30 +109,9 @@ def errors_in(nb) -> list[tuple[int, str, str]]:
     return found
 
 
-SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
-HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
-
-
-def secret_lines(nb) -> list[str]:
-    """Every substantive line inside a solution region or a hidden-test region of a source notebook."""
-    lines = set()
-    for cell in nb.cells:
-        for pattern in (SOLUTION_REGION, HIDDEN_REGION):
-            for region in pattern.findall(cell.source):
-                for line in region.splitlines():
-                    stripped = line.strip()
-                    if len(stripped) >= 12 and not stripped.startswith("#"):
-                        lines.add(stripped)
-    return sorted(lines)
-
-
 def public_lines(nb) -> set[str]:
     """Lines outside the secret regions (they may legitimately repeat a secret line)."""
-    lines = set()
-    for cell in nb.cells:
-        text = HIDDEN_REGION.sub("", SOLUTION_REGION.sub("", cell.source))
-        lines.update(line.strip() for line in text.splitlines())
-    return lines
+    return set(feedback_public_lines(nb))
 
 
 def answer_namespace(chapter: str, grade_ids: list[str]) -> dict:

@@ -7,6 +7,11 @@ One batch per chapter (2 workers), shared by the tests of that chapter:
 * the reference scores full marks, the blank release 0, and a partly wrong submission
   (first answer cell filled in, the others left as stubs) exactly the points its test
   cells' metadata promise (``autograder.samples.expected_points``);
+* graded with the release's student edition of `solutions` (the only library the kernels
+  get), the reference raises in no cell except those tagged ``raises-exception``: a
+  demo that calls the library's copy of an answer of this or a later chapter (a stub in
+  the release) would stop a student's Run All (``python -m autograder release --check``
+  reports the same);
 * no feedback page shows a hidden test.
 
 Serial/parallel agreement and regrade idempotence are checked once, on the tiny fixture
@@ -24,7 +29,7 @@ import pytest
 
 from autograder.course import Chapter, CourseDir, all_chapters
 from autograder.feedback import HIDDEN_REGION, SOLUTION_REGION, public_lines, secret_lines
-from autograder.grade import grade, prepare_course
+from autograder.grade import grade, prepare_course, unexpected_errors
 from autograder.library import chapters_from, find_secret, secrets
 from autograder.samples import expected_points, first_answer, sample_notebooks
 from fixtures.autograder_fixtures import computed_once
@@ -103,6 +108,19 @@ def test_reference_full_marks_blank_zero_partly_wrong_exact(chapter, chapter_bat
     expected = expected_points(run["source"], {first_answer(run["source"])})
     assert partly.cell_scores == expected, f"{chapter}: partly wrong scored {partly.cell_scores}, expected {expected}"
     assert 0 < partly.score < partly.max_score
+
+
+@per_chapter()
+def test_reference_runs_with_the_student_edition_without_errors(chapter, chapter_batch):
+    run = chapter_batch(chapter)
+    release = run["course"].release(chapter)
+    assert (release / "solutions" / "STUDENT_EDITION.txt").is_file()
+    graded_dir = run["course"].autograded("reference", chapter)
+    assert (graded_dir / "solutions" / "STUDENT_EDITION.txt").is_file(), "the kernel did not get the student edition"
+    graded = nbformat.read(graded_dir / f"{chapter}.ipynb", as_version=4)
+    assert any(cell.get("outputs") for cell in graded.cells if cell.cell_type == "code"), "nothing was executed"
+    problems = unexpected_errors(graded)
+    assert not problems, f"{chapter}: with the student edition of `solutions`, the reference raises in: {problems}"
 
 
 @per_chapter()
