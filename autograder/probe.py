@@ -82,35 +82,35 @@ def _send(site: int, **values: Any) -> None:
     _publish({"site": site, "values": {name: encode(value) for name, value in values.items()}})
 
 
-def close(site: int, received: Any) -> None:
-    _send(site, received=received)
+def close(site: int, received: Any, **relational: Any) -> None:
+    _send(site, received=received, **relational)
 
 
-def equal(site: int, received: Any) -> None:
-    _send(site, received=received)
+def equal(site: int, received: Any, **relational: Any) -> None:
+    _send(site, received=received, **relational)
 
 
-def shape(site: int, received: Any) -> None:
-    _send(site, received=received)
+def shape(site: int, received: Any, **relational: Any) -> None:
+    _send(site, received=received, **relational)
 
 
-def dtype(site: int, received: Any) -> None:
-    _send(site, received=received)
+def dtype(site: int, received: Any, **relational: Any) -> None:
+    _send(site, received=received, **relational)
 
 
-def true(site: int, condition: Any, message: Any = None) -> None:
-    values = {"condition": condition}
+def true(site: int, condition: Any, message: Any = None, **relational: Any) -> None:
+    values = {"condition": condition, **relational}
     if message is not None:
         values["message"] = message
     _send(site, **values)
 
 
-def unchanged(site: int, before: Any, after: Any) -> None:
-    _send(site, before=before, after=after)
+def unchanged(site: int, before: Any, after: Any, **relational: Any) -> None:
+    _send(site, before=before, after=after, **relational)
 
 
-def gradient(site: int, analytic: Any, numeric: Any) -> None:
-    _send(site, analytic=analytic, numeric=numeric)
+def gradient(site: int, analytic: Any, numeric: Any, **relational: Any) -> None:
+    _send(site, analytic=analytic, numeric=numeric, **relational)
 
 
 def raised_by(function: Callable[[], Any]) -> list[str] | None:
@@ -122,8 +122,8 @@ def raised_by(function: Callable[[], Any]) -> list[str] | None:
     return None
 
 
-def raises(site: int, function: Callable[[], Any]) -> None:
-    _send(site, raised=raised_by(function))
+def raises(site: int, function: Callable[[], Any], **relational: Any) -> None:
+    _send(site, raised=raised_by(function), **relational)
 
 
 # ---------------------------------------------------------------------------
@@ -131,7 +131,7 @@ def raises(site: int, function: Callable[[], Any]) -> None:
 # ---------------------------------------------------------------------------
 
 
-def expect(site: int, kind: str, hidden: bool, *args: Any, **kwargs: Any) -> None:
+def expect(site: int, kind: str, hidden: bool, relational: tuple[str, ...], *args: Any, **kwargs: Any) -> None:
     """Record one check of the reference run (every argument, as data), then run the check itself."""
     from autograder import checks
 
@@ -142,7 +142,7 @@ def expect(site: int, kind: str, hidden: bool, *args: Any, **kwargs: Any) -> Non
     name = str(arguments.pop("name"))
     if kind == "raises":  # the function is called once; what it raised is the datum
         arguments["raised"] = raised_by(arguments.pop("function"))
-    _publish({"site": site, "kind": kind, "hidden": hidden, "name": name,
+    _publish({"site": site, "kind": kind, "hidden": hidden, "name": name, "relational": list(relational),
               "arguments": {key: encode(value) for key, value in arguments.items()}})
     if kind == "raises":
         checks.check_raised(name, arguments["raised"], arguments["exception"].__name__, hint=arguments["hint"])

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import builtins
 import contextlib
 import hashlib
 import inspect
@@ -118,11 +119,70 @@ def _assigned_names(statement: ast.stmt) -> set[str] | None:
     return names
 
 
+# names a test cell may use without their values coming from the student's code
+TRUSTED_NAMES = frozenset(dir(builtins)) | {
+    "np", "numpy", "math", "solutions", "activations", "losses", "layers", "init", "optim", "network", "train",
+    "gradcheck", "data", "search", "plots",
+}
+NEVER_RELATIONAL = {"name", "hint"}
+
+
+def student_derived(module: ast.Module) -> set[str]:
+    """Names whose values may come from the student's code: every name the cell uses but neither
+    assigns, defines, imports nor trusts (the student's functions, earlier results), and every name
+    the cell assigns from one of those."""
+    assigned, defined = set(), set()
+    for node in ast.walk(module):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            assigned.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.arg):
+            defined.add(node.arg)
+    derived = _loaded_names(module) - assigned - defined - TRUSTED_NAMES
+    bindings = [(t, v) for node in ast.walk(module) for t, v in _bindings(node)]
+    changed = True
+    while changed:
+        changed = False
+        for target, value in bindings:
+            if _loaded_names(value) & derived:
+                new = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} - derived
+                if new:
+                    derived |= new
+                    changed = True
+    return derived
+
+
+def _bindings(node: ast.AST) -> list[tuple[ast.AST, ast.AST]]:
+    """(target, value) pairs of the statements and expressions that bind names."""
+    if isinstance(node, ast.Assign):
+        return [(t, node.value) for t in node.targets]
+    if isinstance(node, (ast.AugAssign, ast.AnnAssign)) and node.value is not None:
+        return [(node.target, node.value)]
+    if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+        return [(node.target, node.iter)]
+    if isinstance(node, ast.NamedExpr):
+        return [(node.target, node.value)]
+    if isinstance(node, ast.withitem) and node.optional_vars is not None:
+        return [(node.optional_vars, node.context_expr)]
+    return []
+
+
+def relational_parameters(kind: str, given: dict[str, ast.AST], derived: set[str]) -> tuple[str, ...]:
+    """Expected-side parameters computed from the student's own results (a consistency check such as
+    ``check_close("out = x * mask", out, x * mask)``): they are computed in the student's process and
+    sent with the received values, since the reference's values would not be the student's."""
+    return tuple(p for p, value in given.items()
+                 if p not in RECEIVED[kind] and p not in NEVER_RELATIONAL and _loaded_names(value) & derived)
+
+
 class _CheckRewriter(ast.NodeTransformer):
     """Numbers the check calls of a cell (the site) and rewrites each one for ``mode``."""
 
-    def __init__(self, mode: str, hidden: set[int]) -> None:
-        self.mode, self.hidden, self.site = mode, hidden, 0
+    def __init__(self, mode: str, hidden: set[int], derived: set[str]) -> None:
+        self.mode, self.hidden, self.derived, self.site = mode, hidden, derived, 0
         self.expectation_names: set[str] = set()  # names only the removed arguments used
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
@@ -133,13 +193,6 @@ class _CheckRewriter(ast.NodeTransformer):
         site, self.site = self.site, self.site + 1
         if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
             raise SealingError(f"line {node.lineno}: check_{kind} is called with * or ** arguments")
-        if self.mode == "expect":
-            call = ast.Call(
-                func=ast.Attribute(value=ast.Name(PROBE_MODULE, ast.Load()), attr="expect", ctx=ast.Load()),
-                args=[ast.Constant(site), ast.Constant(kind), ast.Constant(node.lineno in self.hidden), *node.args],
-                keywords=node.keywords,
-            )
-            return ast.copy_location(call, node)
         names = list(SIGNATURES[kind].parameters)
         given = dict(zip(names, node.args)) | {k.arg: k.value for k in node.keywords}
         if unknown := set(given) - set(names):
@@ -147,13 +200,23 @@ class _CheckRewriter(ast.NodeTransformer):
         missing = [p for p in AST_REQUIRED[kind] if p not in given]
         if missing:
             raise SealingError(f"line {node.lineno}: check_{kind} is missing {missing}")
+        relational = relational_parameters(kind, given, self.derived)
+        if self.mode == "expect":
+            call = ast.Call(
+                func=ast.Attribute(value=ast.Name(PROBE_MODULE, ast.Load()), attr="expect", ctx=ast.Load()),
+                args=[ast.Constant(site), ast.Constant(kind), ast.Constant(node.lineno in self.hidden),
+                      ast.Constant(relational), *node.args],
+                keywords=node.keywords,
+            )
+            return ast.copy_location(call, node)
+        sent = [p for p in (*RECEIVED[kind], *relational) if p in given]
         for parameter, value in given.items():
-            if parameter not in RECEIVED[kind]:
+            if parameter not in sent:
                 self.expectation_names |= _loaded_names(value)
         call = ast.Call(
             func=ast.Attribute(value=ast.Name(PROBE_MODULE, ast.Load()), attr=kind, ctx=ast.Load()),
             args=[ast.Constant(site)],
-            keywords=[ast.keyword(arg=p, value=given[p]) for p in RECEIVED[kind] if p in given],
+            keywords=[ast.keyword(arg=p, value=given[p]) for p in sent],
         )
         return ast.copy_location(call, node)
 
@@ -182,7 +245,7 @@ def rewrite(source: str, mode: str) -> str:
         module = ast.parse(source)
     except SyntaxError as error:
         raise SealingError(f"the test cell does not parse: {error}") from None
-    rewriter = _CheckRewriter(mode, hidden_lines(source))
+    rewriter = _CheckRewriter(mode, hidden_lines(source), student_derived(module))
     module = rewriter.visit(module)
     if rewriter.site == 0:
         raise SealingError("the test cell calls no check_* function, so no points could be sealed")
@@ -292,7 +355,8 @@ def run_reference(source_nb, workdir: Path, data_dir: str | None, timeout: int =
         expectations[cell.metadata.nbgrader["grade_id"]] = checks_of_cell
     for grade_id, checks_of_cell in expectations.items():
         for expectation in checks_of_cell:  # the reference's own values must pass outside its kernel
-            own = {k: v for k, v in expectation["arguments"].items() if k in SENT[expectation["kind"]]}
+            sent = (*SENT[expectation["kind"]], *expectation.get("relational", ()))
+            own = {k: v for k, v in expectation["arguments"].items() if k in sent}
             problem = judge(expectation, own)
             if problem is not None:
                 raise SealingError(f"test cell {grade_id}: the reference's own values fail when compared outside "
@@ -336,10 +400,11 @@ def load_expectations(path: str | Path) -> dict[str, list[dict]]:
 def judge(expectation: dict, values: Any) -> str | None:
     """None if the received ``values`` pass the check ``expectation``; else the learner's message."""
     kind, name = expectation["kind"], expectation["name"]
-    if not isinstance(values, dict) or not all(p in values for p in REQUIRED[kind]):
+    relational = tuple(expectation.get("relational", ()))
+    if not isinstance(values, dict) or not all(p in values for p in (*REQUIRED[kind], *relational)):
         return f"{name}: no value was received for this check"
     arguments = {key: decode(value) for key, value in expectation["arguments"].items()}
-    for parameter in SENT[kind]:
+    for parameter in (*SENT[kind], *relational):
         if parameter in values:
             arguments[parameter] = decode(values[parameter])
     try:

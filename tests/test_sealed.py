@@ -51,6 +51,28 @@ def test_both_forms_number_the_checks_alike_and_mark_the_hidden_ones():
     assert hidden_lines(CELL) == set(range(5, 13))
 
 
+def test_a_consistency_check_compares_with_the_students_own_values():
+    """An expected value computed from the student's results is computed in the student's process."""
+    cell = (
+        "x = np.arange(4.0)\n"
+        "out = dropout(x, 0.5, rng)\n"
+        "mask = out != 0\n"
+        "check_close('kept values are scaled', out, x * mask / 0.5, hint='divide by keep_prob')\n"
+        "check_close('fresh', dropout(x, 0.0, rng), x * 1.0)\n"
+    )
+    probe = rewrite(cell, "probe")
+    assert "close(0, received=out, expected=x * mask / 0.5)" in probe
+    assert "close(1, received=dropout(x, 0.0, rng))" in probe and "x * 1.0" not in probe
+    expect = ast.parse(rewrite(cell, "expect"))
+    relational = [ast.literal_eval(c.args[3]) for c in ast.walk(expect) if isinstance(c, ast.Call)
+                  and isinstance(c.func, ast.Attribute) and c.func.attr == "expect"]
+    assert relational == [("expected",), ()]
+    close = {**expectation("close", "kept", received=np.zeros(2), expected=np.zeros(2), rtol=1e-5, atol=1e-7,
+                           dtype=None, hint=""), "relational": ["expected"]}
+    assert judge(close, {"received": encode(np.ones(2))}).endswith("no value was received for this check")
+    assert judge(close, {"received": encode(np.ones(2)), "expected": encode(np.ones(2))}) is None
+
+
 @pytest.mark.parametrize("source, problem", [
     ("x = 1", "calls no check_"),
     ("check_close(*args)", "* or ** arguments"),
@@ -157,15 +179,18 @@ def test_no_expected_number_of_a_hidden_check_enters_the_students_process(source
     rewrite(source, "expect")
     hidden = hidden_lines(source)
     received_numbers, expected_numbers = set(), set()
-    from autograder.sealed import RECEIVED, SIGNATURES
+    from autograder.sealed import RECEIVED, SIGNATURES, relational_parameters, student_derived
+
+    derived = student_derived(ast.parse(source))
 
     for call in ast.walk(ast.parse(source)):
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id[6:] in RECEIVED):
             continue
         kind = call.func.id[6:]
         given = dict(zip(SIGNATURES[kind].parameters, call.args)) | {k.arg: k.value for k in call.keywords}
+        sent = (*RECEIVED[kind], *relational_parameters(kind, given, derived))
         for parameter, value in given.items():
-            target = received_numbers if parameter in RECEIVED[kind] else expected_numbers
+            target = received_numbers if parameter in sent else expected_numbers
             if call.lineno in hidden or target is received_numbers:
                 target |= long_numbers(value)
     probe_numbers = long_numbers(ast.parse(probe))
