@@ -36,12 +36,13 @@ NOTEBOOKS := $(wildcard chapters/*.ipynb)
 # (an unpinned torch pulls several GB of CUDA packages).
 TORCH_PIN := torch==2.13.0
 
-.PHONY: help install book browser test test-fast bench bench-deps lock clean grade-demo lab
+.PHONY: help install book browser sandbox test test-fast bench bench-deps lock clean grade-demo lab
 
 help:
 	@echo "make book        install (if needed) and build the website (student edition) -> _build/html"
 	@echo "                 make book EDITION=instructor: with solutions -> _build/instructor/html"
 	@echo "make browser     install Debian's chromium (for the website tests) if it is missing"
+	@echo "make sandbox     install Debian's bubblewrap (isolates the grader's kernels) if it is missing"
 	@echo "make test        install (if needed) and run all tests (tests/ + chapter notebooks)"
 	@echo "make test-fast   unit tests only: not slow, no notebooks"
 	@echo "make install     create .venv and install the pinned dependencies + this repo (editable)"
@@ -94,6 +95,18 @@ browser:
 		echo "make browser: $(CHROMIUM) is missing; install it with: sudo apt-get install chromium" >&2; exit 1; \
 	fi
 
+# The grader runs each student's kernel isolated with Debian's bubblewrap and
+# util-linux's setpriv/prlimit (autograder/README.md, "Isolation"); without them
+# `python -m autograder grade` refuses to run (unless --unsafe).
+sandbox:
+	@if command -v bwrap >/dev/null && command -v setpriv >/dev/null && command -v prlimit >/dev/null; then \
+		echo "bubblewrap: $$(command -v bwrap)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update && apt-get install -y bubblewrap util-linux; \
+	else \
+		echo "make sandbox: bubblewrap is missing; install it with: sudo apt-get install bubblewrap" >&2; exit 1; \
+	fi
+
 # --- tests ------------------------------------------------------------------
 
 # All suites, on both cores (pytest-xdist), one BLAS thread per worker so the
@@ -105,7 +118,7 @@ browser:
 #      --dist loadgroup keeps the website tests (xdist_group "website") on one
 #      worker, which builds the site once while the other worker goes on testing.
 TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-test: $(STAMP) browser
+test: $(STAMP) browser sandbox
 ifneq ($(NOTEBOOKS),)
 	$(TEST_ENV) $(PY) -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env -p no:cacheprovider chapters
 endif
@@ -121,7 +134,7 @@ test-fast: $(STAMP)
 # that throws, an infinite loop, a damaged file) and print the table. Exit status 1
 # of the grader means "some submissions need attention": expected here (the damaged file).
 DEMO_CHAPTER := 01_gradient_descent
-grade-demo: $(STAMP)
+grade-demo: $(STAMP) sandbox
 	$(PY) -m autograder grade $(DEMO_CHAPTER) autograder/samples/$(DEMO_CHAPTER) --out _build/grade-demo \
 		--workers 2 --cell-timeout 20 --time-limit 120 --table || test $$? -eq 1
 

@@ -69,6 +69,8 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--library", choices=("student",), default="student",
                        help="the solutions package the kernels import: always the release's student edition "
                             "(the only choice; the option is accepted for older scripts)")
+    grade.add_argument("--unsafe", action="store_true",
+                       help="run the kernels without isolation (no bubblewrap); only for notebooks you trust")
     grade.add_argument("--table", action="store_true", help="print every student's row, not only those to look at")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -112,7 +114,7 @@ def run_grade(args) -> int:
     chapter = Chapter.resolve(args.chapter)
     limits = Limits(cell_timeout=args.cell_timeout, time_limit=args.time_limit)
     batch = grade(chapter, args.submissions, args.out, workers=args.workers, limits=limits,
-                  library=args.library, progress=not args.no_progress)
+                  library=args.library, progress=not args.no_progress, unsafe=args.unsafe)
     if args.table:
         print(table(batch))
     graded = sum(1 for r in batch.results if r.status not in ("unreadable", "missing", "error"))
@@ -121,6 +123,9 @@ def run_grade(args) -> int:
     print(f"grades:   {batch.course.grades_csv}")
     print(f"feedback: {batch.course.root / 'feedback'}/<student_id>/{chapter.id}/{chapter.id}.html")
     print(f"nbgrader: cd {batch.course.root} && nbgrader export   (or formgrader in JupyterLab)")
+    print("isolation of the kernels:")
+    for line in batch.protections:
+        print(f"  {line}")
     if batch.attention:
         count = len(batch.attention)
         print(f"\n{count} submission{'s need' if count > 1 else ' needs'} your attention:")

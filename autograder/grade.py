@@ -284,7 +284,7 @@ def grade(
         raise UsageError(f"--library {library}: the only choice is 'student' (the release's student edition "
                          "of `solutions`); the full library would give the students' code the reference answers")
     check_paths(submissions, out)
-    isolation = None if unsafe else sandbox.detect(limits.memory, library, str(_data_dir()))
+    isolation = None if unsafe else sandbox.detect(limits.memory, str(_data_dir()))
     if isolation is None:
         print("warning: grading without isolation (--unsafe): student code runs with the grader's rights",
               file=sys.stderr)
@@ -330,7 +330,7 @@ def _grade_with(pool: Workers, chapter: Chapter, submissions: Path, course: Cour
     expectations = ensure_expectations(chapter.path, course.release(chapter.id), course.work(chapter.id), data_dir, log)
 
     found = collect(submissions, course.work(chapter.id) / "unzipped")
-    batch = Batch(chapter.id, course, protections=sandbox.protections(isolation, int(limits.time_limit) + 60))
+    batch = Batch(chapter.id, course, protections=sandbox.protections(isolation, sandbox.cpu_seconds(limits.time_limit)))
     for line in batch.protections:
         log.info("isolation: %s", line)
     bar = Progress(len(found), chapter.id, progress)

@@ -32,6 +32,7 @@ from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions, Deduplicate
 from traitlets import Any, Float, Integer, Unicode
 
 from autograder import kernel as kernels
+from autograder import sandbox as sandboxes
 from autograder.probe import RECORD_MIME
 
 SCHEMA_VERSION = 3
@@ -274,7 +275,7 @@ class GuardedExecute(Execute):
     max_display_chars = Integer(5_000_000, help="characters of figures and other rich output kept per cell").tag(config=True)
     data_dir = Unicode("", help="DNN_COURSE_DATA for the kernel").tag(config=True)
     kernel_log = Unicode("", help="file that receives the kernel process's own stdout/stderr").tag(config=True)
-    sandbox = Any(None, allow_none=True, help="autograder.sandbox.Sandbox isolating the kernel; None: --unsafe").tag(config=True)
+    sandbox = Any(None, allow_none=True, help="the kernel's sandbox (autograder.sandbox); None: --unsafe").tag(config=True)
     max_record_chars = Integer(200_000_000, help="characters of values sent by test cells, for the whole notebook").tag(config=True)
 
     # ---- the notebook --------------------------------------------------
@@ -315,9 +316,8 @@ class GuardedExecute(Execute):
         options = kernels.launch_options(self.data_dir or None, self._log_file)
         if self.sandbox is not None:
             workdir = kwargs.get("cwd") or self.resources.get("metadata", {}).get("path") or os.getcwd()
-            cpu_seconds = int(self.time_limit) + 60  # the watchdog stops the notebook first; this is the backstop
             options["env"] = kernels.isolate(self.km, self.sandbox, workdir, self._socket_folder, options["env"],
-                                             cpu_seconds)
+                                             sandboxes.cpu_seconds(self.time_limit))
         kwargs.update(options)
         await super().async_start_new_kernel(**kwargs)
 
