@@ -54,6 +54,10 @@ PASSED_VARIABLES = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "OPENBLAS_NUM_THREADS", 
                     "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS", "PYDEVD_DISABLE_FILE_VALIDATION",
                     "DNN_COURSE_DATA", "JUPYTER_PLATFORM_DIRS")
 
+# the numeric libraries' settings (e.g. OPENBLAS_CORETYPE) change floating-point results in the last
+# bits; the reference run (autograder.sealed) keeps them, so the kernels must too
+NUMERIC_LIBRARY_PREFIXES = ("OPENBLAS_", "GOTO", "MKL_", "OMP_", "NPY_")
+
 
 class IsolationUnavailable(UsageError):
     """The kernels cannot be isolated on this machine (the CLI exits with status 2)."""
@@ -185,7 +189,8 @@ def prepare_private_folder(folder: Path, owner: int | None, font_cache: tuple[st
 
 def environment(base: dict[str, str], private: dict[str, str]) -> dict[str, str]:
     """The kernel's environment: an allowlist of ``base`` (no tokens or paths of the grader) + its own folders."""
-    env = {name: base[name] for name in PASSED_VARIABLES if name in base}
+    env = {name: value for name, value in base.items()
+           if name in PASSED_VARIABLES or name.startswith(NUMERIC_LIBRARY_PREFIXES)}
     env.setdefault("LANG", "C.UTF-8")
     env["PATH"] = os.pathsep.join([os.path.join(sys.prefix, "bin"), "/usr/local/bin", "/usr/bin", "/bin"])
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # the code folders are read-only

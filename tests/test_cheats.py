@@ -85,6 +85,8 @@ def test_the_honest_students_of_the_same_batch_are_unaffected(cheats):
 def test_no_feedback_shows_a_hidden_test_its_expected_values_or_a_solution(cheats):
     course = cheats["batch"].course
     for student in cheats["batch"].by_student():
+        if student == "honest_reference":
+            continue  # its own answers are in its feedback
         text = feedback_text(course, student)
         for secret in NEVER_SHOWN:
             assert secret not in text, f"the feedback of {student} shows {secret!r}"
