@@ -13,6 +13,9 @@ The pipeline (``python -m autograder``):
 ``autograder.submissions``  student ids and notebooks from a folder or a zip file
 ``autograder.preprocessors`` the nbgrader preprocessors the grader adds or extends
 ``autograder.kernel``       how a student's kernel is started and stopped
+``autograder.sandbox``      the kernel's isolation: bubblewrap, setpriv, prlimit
+``autograder.probe``        inside the kernel: test cells send received values as data
+``autograder.sealed``       expected values from a reference run; scores decided outside
 ``autograder.autograde``    one submission: nbgrader autograde + feedback
 ``autograder.feedback``     feedback without hidden tests or solutions
 ``autograder.gradebook``    merging results into the course gradebook
