@@ -14,8 +14,11 @@ stock/ours. The target is at least 1.8x on 2 cores. Both must give every copy fu
 The default chapter, 05_regularization, runs ~15 s per notebook, like most chapters. On a
 light chapter (03_activations, ~3 s of cells) the per-notebook costs both tools share
 (starting a kernel) and ours adds (the feedback page) weigh more, and the ratio is lower.
-Measured on 2 idle cores: 05_regularization 1.84x (288 s vs 157 s), 03_activations 1.69x
-(71 s vs 42 s). A busy machine lowers the ratio: two workers need two free cores.
+Measured on 2 idle cores, before sandboxing and sealed scoring: 05_regularization 1.84x
+(288 s vs 157 s), 03_activations 1.69x (71 s vs 42 s). With both (every kernel in bubblewrap,
+and one reference run of the chapter for the expected values, about 15 s here, inside our
+time): 05_regularization 1.71x (330 s vs 193 s, load average 1.1 at the start). A busy
+machine lowers the ratio: two workers need two free cores.
 
     .venv/bin/python bench/grading_throughput.py [--chapter 05_regularization] [--copies 20] [--workers 2]
 """
