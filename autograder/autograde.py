@@ -68,7 +68,6 @@ class Task:
     data_dir: str
     secrets: tuple[str, ...] = ()
     public: tuple[str, ...] = ()
-    library: str = "full"  # "full": the installed solutions; "student": the release's student edition
     note: str = ""  # e.g. "graded foo.ipynb (expected 03_activations.ipynb)"
     sandbox: object = None  # autograder.sandbox.Sandbox isolating the kernel; None: --unsafe
     expectations: str = ""  # the chapter's expectations.json (autograder.sealed)
@@ -144,11 +143,6 @@ def _configure(course: CourseDir, task: Task, db: Path, log_path: Path):
     config.ScoreTestCells.expectations_file = task.expectations
     config.HideHiddenTests.secrets = list(task.secrets)
     config.HideHiddenTests.public = list(task.public)
-    if task.library == "full":
-        # keep the release's student edition out of the kernel's folder: it imports the installed package
-        source = course.source(task.chapter)
-        library = [p.relative_to(source).as_posix() for p in (source / "solutions").rglob("*") if p.is_file()]
-        config.Autograde.exclude_overwriting = {task.chapter: library}
     return config, CourseDirectory(config=config)
 
 

@@ -293,7 +293,7 @@ def grade(
     with _exclusive(course):
         pool = Workers(workers).start()  # the workers start up while the course directory is prepared
         try:
-            batch = _grade_with(pool, chapter, submissions, course, limits, library, progress, isolation)
+            batch = _grade_with(pool, chapter, submissions, course, limits, progress, isolation)
         finally:
             pool.close()
     batch.results.sort(key=lambda r: r.student)
@@ -315,7 +315,7 @@ def _exclusive(course: CourseDir):
 
 
 def _grade_with(pool: Workers, chapter: Chapter, submissions: Path, course: CourseDir, limits: Limits,
-                library: str, progress: bool, isolation: sandbox.Sandbox | None = None) -> Batch:
+                progress: bool, isolation: sandbox.Sandbox | None = None) -> Batch:
     from nbgrader.api import Gradebook
 
     from autograder.gradebook import max_code_score, merge
@@ -355,7 +355,7 @@ def _grade_with(pool: Workers, chapter: Chapter, submissions: Path, course: Cour
                 continue
             tasks.append(Task(
                 root=str(course.root), chapter=chapter.id, student=submission.student, template_db=str(template),
-                limits=limits, data_dir=data_dir, secrets=secrets, public=public, library=library, note=note,
+                limits=limits, data_dir=data_dir, secrets=secrets, public=public, note=note,
                 expectations=str(expectations), sandbox=isolation,
             ))
         pool.run(tasks, record)

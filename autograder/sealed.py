@@ -51,12 +51,11 @@ from traitlets import Unicode
 
 from autograder import checks
 from autograder.course import UsageError
-from autograder.feedback import SEALED_ERROR
+from autograder.feedback import EXPLAIN, RED, RESET, SEALED_ERROR, hidden_line_numbers
 from autograder.probe import RECORD_MIME
 
 PROBE_MODULE = "_autograder_probe"
 PROBE_IMPORT = f"import autograder.probe as {PROBE_MODULE}"
-HIDDEN_START, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
 # the parameters of each check whose values the student's process computes
 RECEIVED = {
@@ -87,19 +86,6 @@ class SealingError(UsageError):
 
 def is_test_cell(cell: NotebookNode) -> bool:
     return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
-
-
-def hidden_lines(source: str) -> set[int]:
-    """1-based line numbers inside hidden-test regions."""
-    hidden, inside = set(), False
-    for number, line in enumerate(source.splitlines(), start=1):
-        if HIDDEN_START in line:
-            inside = True
-        if inside:
-            hidden.add(number)
-        if HIDDEN_END in line:
-            inside = False
-    return hidden
 
 
 def _loaded_names(node: ast.AST) -> set[str]:
@@ -245,7 +231,7 @@ def rewrite(source: str, mode: str) -> str:
         module = ast.parse(source)
     except SyntaxError as error:
         raise SealingError(f"the test cell does not parse: {error}") from None
-    rewriter = _CheckRewriter(mode, hidden_lines(source), student_derived(module))
+    rewriter = _CheckRewriter(mode, hidden_line_numbers(source), student_derived(module))
     module = rewriter.visit(module)
     if rewriter.site == 0:
         raise SealingError("the test cell calls no check_* function, so no points could be sealed")
@@ -346,13 +332,8 @@ def run_reference(source_nb, workdir: Path, data_dir: str | None, timeout: int =
     for cell in nb.cells:
         if not is_test_cell(cell):
             continue
-        seen: dict[int, int] = {}
-        checks_of_cell = []
-        for record in records_of(cell.outputs):
-            site = record["site"]
-            seen[site] = seen.get(site, -1) + 1
-            checks_of_cell.append({**record, "occurrence": seen[site]})
-        expectations[cell.metadata.nbgrader["grade_id"]] = checks_of_cell
+        expectations[cell.metadata.nbgrader["grade_id"]] = [
+            {**record, "occurrence": occurrence} for (_, occurrence), record in numbered(records_of(cell.outputs))]
     for grade_id, checks_of_cell in expectations.items():
         for expectation in checks_of_cell:  # the reference's own values must pass outside its kernel
             sent = (*SENT[expectation["kind"]], *expectation.get("relational", ()))
@@ -421,17 +402,22 @@ def judge(expectation: dict, values: Any) -> str | None:
     return None
 
 
-def received_by_check(records: list[dict]) -> dict[tuple[int, int], Any]:
-    """The values of each (site, occurrence), in the order the records arrived."""
+def numbered(records: list) -> list[tuple[tuple[int, int], dict]]:
+    """Each record with its (site, occurrence): the n-th record of a site, in the order they arrived."""
     seen: dict[int, int] = {}
-    received = {}
+    result = []
     for record in records:
         site = record.get("site") if isinstance(record, dict) else None
         if not isinstance(site, int):
             continue
         seen[site] = seen.get(site, -1) + 1
-        received[(site, seen[site])] = record.get("values")
-    return received
+        result.append(((site, seen[site]), record))
+    return result
+
+
+def received_by_check(records: list[dict]) -> dict[tuple[int, int], Any]:
+    """The values of each (site, occurrence)."""
+    return {key: record.get("values") for key, record in numbered(records)}
 
 
 def verdict(expected: list[dict], records: list[dict]) -> tuple[list[str], dict | None]:
@@ -508,8 +494,6 @@ def kernel_error(outputs: list) -> tuple[str, str] | None:
 
 def verdict_outputs(passed: list[str], failure: dict | None, error: tuple[str, str] | None) -> list[NotebookNode]:
     """``ok: <name>`` lines, then the first failure as one error output (ename ``TestFailed``)."""
-    from autograder.feedback import EXPLAIN, RED, RESET  # noqa: PLC0415
-
     outputs = []
     if passed:
         text = "".join(f"ok: {name}\n" for name in passed)

@@ -10,7 +10,6 @@ no hidden test, and nbgrader's own `export` reads the gradebook.
 from __future__ import annotations
 
 import csv
-import hashlib
 import html
 import os
 import re
@@ -25,25 +24,16 @@ import pytest
 
 from autograder import cli
 from autograder.autograde import Limits
-from autograder.course import Chapter, CourseDir
 from autograder.feedback import HIDDEN_REGION, SOLUTION_REGION
 from autograder.grade import CSV_COLUMNS, grade
-from autograder.release import release_chapter
 from fixtures.autograder_fixtures import (
-    CHAPTER, EXPECTED, MODEL_ANSWER, POINTS, SECRET_EXPECTED, computed_once, write_bad_submissions,
-    write_tiny_chapter,
+    CHAPTER, EXPECTED, MODEL_ANSWER, POINTS, SECRET_EXPECTED, computed_once, release_tiny_chapter, tree_digest,
+    write_bad_submissions,
 )
 
 pytestmark = [pytest.mark.autograder, pytest.mark.slow]
 
 LIMITS = Limits(cell_timeout=10, time_limit=25)
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() + oct(p.stat().st_mode)
-        for p in sorted(folder.rglob("*")) if p.is_file()
-    } | {str(p.relative_to(folder)): "dir" for p in folder.rglob("*") if p.is_dir()}
 
 
 def page_text(path: Path) -> str:
@@ -54,11 +44,7 @@ def page_text(path: Path) -> str:
 
 
 def grade_tiny_batch(base: Path) -> dict:
-    source = write_tiny_chapter(base / "src")
-    chapter = Chapter.resolve(str(source))
-    release = release_chapter(CourseDir(base / "release"), chapter)
-    release_nb = nbformat.read(release / f"{CHAPTER}.ipynb", as_version=4)
-    source_nb = nbformat.read(source, as_version=4)
+    chapter, release_nb, source_nb = release_tiny_chapter(base)
     submissions = base / "submissions"
     write_bad_submissions(release_nb, source_nb, submissions)
     before = tree_digest(submissions)

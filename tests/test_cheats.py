@@ -8,7 +8,6 @@ whatever the cheats did before or beside them.
 from __future__ import annotations
 
 import csv
-import hashlib
 import html
 import re
 from pathlib import Path
@@ -17,11 +16,10 @@ import nbformat
 import pytest
 
 from autograder.autograde import Limits
-from autograder.course import Chapter, CourseDir
+from autograder.course import CourseDir
 from autograder.grade import grade
-from autograder.release import release_chapter
 from autograder.samples import filled
-from fixtures.autograder_fixtures import CHAPTER, computed_once, write_tiny_chapter
+from fixtures.autograder_fixtures import CHAPTER, computed_once, release_tiny_chapter, tree_digest
 from fixtures.cheat_fixtures import CHEATS, NEVER_SHOWN, cheat_notebooks, write_cheats
 
 pytestmark = [pytest.mark.autograder, pytest.mark.slow]
@@ -31,25 +29,16 @@ HONEST = 10.0  # the tiny chapter's autograded points
 
 
 def grade_cheats(base: Path) -> dict:
-    source = write_tiny_chapter(base / "src")
-    chapter = Chapter.resolve(str(source))
-    release = release_chapter(CourseDir(base / "release"), chapter)
-    release_nb = nbformat.read(release / f"{CHAPTER}.ipynb", as_version=4)
-    source_nb = nbformat.read(source, as_version=4)
+    chapter, release_nb, source_nb = release_tiny_chapter(base)
     submissions = base / "submissions"
     write_cheats(release_nb, submissions)
     for name, nb in (("honest_reference", filled(release_nb, source_nb)), ("honest_blank", release_nb)):
         (submissions / name).mkdir(parents=True)
         nbformat.write(nb, submissions / name / f"{CHAPTER}.ipynb")
-    before = digest(submissions)
+    before = tree_digest(submissions)
     batch = grade(chapter, submissions, base / "out", workers=2, limits=LIMITS, progress=False)
     return {"base": base, "chapter": chapter, "batch": batch, "release": release_nb, "source": source_nb,
             "before": before}
-
-
-def digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="session")
@@ -120,7 +109,7 @@ def test_a_startup_file_has_no_effect_on_the_next_student(cheats, tmp_path):
 
 def test_the_submissions_and_the_course_source_are_untouched(cheats):
     base = cheats["base"]
-    assert digest(base / "submissions") == cheats["before"]
+    assert tree_digest(base / "submissions") == cheats["before"]
     source = cheats["batch"].course.source(CHAPTER) / f"{CHAPTER}.ipynb"
     assert nbformat.read(source, as_version=4) == cheats["source"]
     for name in ("results.json", "expectations.json", "feedback.html"):

@@ -15,7 +15,8 @@ import pytest
 
 from autograder import checks
 from autograder.probe import encode
-from autograder.sealed import SealingError, decode, hidden_lines, is_test_cell, judge, rewrite, verdict
+from autograder.feedback import hidden_line_numbers
+from autograder.sealed import SealingError, decode, is_test_cell, judge, rewrite, verdict
 
 CELL = '''
 from autograder.checks import check_close, check_true
@@ -48,7 +49,7 @@ def test_both_forms_number_the_checks_alike_and_mark_the_hidden_ones():
              and isinstance(n.func, ast.Attribute) and n.func.attr == "expect"]
     assert [(c.args[0].value, c.args[1].value, c.args[2].value) for c in calls] == [
         (0, "close", False), (1, "close", True), (2, "true", True)]
-    assert hidden_lines(CELL) == set(range(5, 13))
+    assert hidden_line_numbers(CELL) == set(range(5, 13))
 
 
 def test_a_consistency_check_compares_with_the_students_own_values():
@@ -177,7 +178,7 @@ def test_no_expected_number_of_a_hidden_check_enters_the_students_process(source
     """Every test cell of every chapter can be sealed, and its hidden expected values stay out."""
     probe = rewrite(source, "probe")
     rewrite(source, "expect")
-    hidden = hidden_lines(source)
+    hidden = hidden_line_numbers(source)
     received_numbers, expected_numbers = set(), set()
     from autograder.sealed import RECEIVED, SIGNATURES, relational_parameters, student_derived
 
