@@ -1,25 +1,21 @@
-"""The instructor's grading pipeline, a thin layer over nbgrader (see autograder/README.md).
+"""The instructor's grading pipeline, a layered extension of nbgrader (see autograder/README.md).
 
-``autograder.checks`` is the one helper that every chapter's test cells call;
-``autograder.authoring`` writes chapter notebooks with valid nbgrader metadata.
+The folders are the pipeline::
 
-The pipeline (``python -m autograder``):
+    chapters/<chapter>.ipynb (nbgrader source)
+        |  release/   student edition of `solutions`, nbgrader generate_assignment, release --check
+        v
+    release/<chapter>/ (what students get; runtime/ goes with it as autograder/)
+        |  students work, Validate, submit (LMS zip or JupyterHub exchange)
+        v
+    submissions  --grade/-->  collect -> sanitize -> seal -> execute (sandboxed kernel)
+                              -> score (outside the kernel) -> feedback -> gradebook, grades.csv
 
-==========================  =======================================================
-``autograder.cli``          the command line: release, grade, samples, mapping
-``autograder.course``       chapters, the nbgrader course directory, configuration
-``autograder.library``      the student edition of ``solutions`` in each release
-``autograder.release``      nbgrader generate_assignment + student edition + data
-``autograder.submissions``  student ids and notebooks from a folder or a zip file
-``autograder.preprocessors`` the nbgrader preprocessors the grader adds or extends
-``autograder.kernel``       how a student's kernel is started and stopped
-``autograder.sandbox``      the kernel's isolation: bubblewrap, setpriv, prlimit
-``autograder.probe``        inside the kernel: test cells send received values as data
-``autograder.sealed``       expected values from a reference run; scores decided outside
-``autograder.autograde``    one submission: nbgrader autograde + feedback
-``autograder.feedback``     feedback without hidden tests or solutions
-``autograder.gradebook``    merging results into the course gradebook
-``autograder.grade``        a batch: parallel workers, grades.csv, the table
-``autograder.samples``      sample submissions and the points they must get
-==========================  =======================================================
+``autograder.cli``       the command line: release, grade, samples, mapping
+``autograder.course``    chapters, the nbgrader course directory, configuration, the text table
+``autograder.plumbing``  what nbgrader already knows, said once: course id, cell kinds, regions, release
+``autograder.checks``    the name the notebooks import: ``autograder.runtime.checks``
+``autograder.runtime``   what runs inside a student's kernel: the checks and the probe
+``autograder.release``   making what students get
+``autograder.grade``     grading a batch of submissions
 """

@@ -84,7 +84,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def run_release(args) -> int:
-    from autograder.release import release
+    from autograder.release.assignment import release
 
     names = args.chapters or all_chapters()
     if not names:
@@ -94,7 +94,7 @@ def run_release(args) -> int:
         print(f"released {folder}")
     if not args.check:
         return 0
-    from autograder.grade import check_release
+    from autograder.release.check import check_release
 
     status = 0
     for chapter in chapters:
@@ -108,15 +108,16 @@ def run_release(args) -> int:
 
 
 def run_grade(args) -> int:
-    from autograder.autograde import Limits
-    from autograder.grade import grade, table
+    from autograder.grade.submission import Limits
+    from autograder.grade.batch import grade
+    from autograder.grade.report import table
 
     chapter = Chapter.resolve(args.chapter)
     limits = Limits(cell_timeout=args.cell_timeout, time_limit=args.time_limit)
     batch = grade(chapter, args.submissions, args.out, workers=args.workers, limits=limits,
                   library=args.library, progress=not args.no_progress, unsafe=args.unsafe)
     if args.table:
-        print(table(batch))
+        print(table(batch.results))
     graded = sum(1 for r in batch.results if r.status not in ("unreadable", "missing", "error"))
     print(f"\n{chapter.id}: {len(batch.results)} students, {graded} graded, in {batch.seconds:.0f} s "
           f"({args.workers} workers)")
@@ -139,8 +140,8 @@ def run_samples(args) -> int:
     import nbformat
 
     from autograder.course import CourseDir
-    from autograder.release import release_chapter
-    from autograder.samples import write_samples
+    from autograder.release.assignment import release_chapter
+    from autograder.release.samples import write_samples
 
     chapter = Chapter.resolve(args.chapter)
     with tempfile.TemporaryDirectory() as scratch:
@@ -153,7 +154,7 @@ def run_samples(args) -> int:
 
 
 def run_mapping(args) -> int:
-    from autograder.library import mapping_table
+    from autograder.release.student_edition import mapping_table
 
     print(mapping_table(), end="")
     return 0

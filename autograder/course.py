@@ -19,28 +19,21 @@ The autograder never keeps hand-made copies of a chapter. A course directory is
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable, Sequence
 
 from traitlets.config import Config
 
+from autograder.plumbing import COURSE_ID, nbgrader_config as _nbgrader_config
+
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER_DIR = ROOT / "chapters"
-COURSE_ID = "dnn-from-scratch"
+DATA_DIR = ROOT / "data"
 
 
 class UsageError(Exception):
     """Bad command-line input: the CLI prints the message and exits with status 2."""
-
-
-def ensure_tools_on_path() -> None:
-    """nbgrader runs the ``alembic`` command of its own environment: put the venv's bin on PATH."""
-    bin_dir = str(Path(sys.executable).parent)
-    path = os.environ.get("PATH", "")
-    if bin_dir not in path.split(os.pathsep):
-        os.environ["PATH"] = f"{bin_dir}{os.pathsep}{path}"
 
 
 def all_chapters() -> list[str]:
@@ -129,13 +122,7 @@ c.CsvExportPlugin.to = "nbgrader_export.csv"
 
 def nbgrader_config(course: CourseDir, chapter: str, student: str = ".", db_url: str | None = None) -> Config:
     """The configuration every nbgrader converter gets (no config files are read)."""
-    config = Config()
-    config.CourseDirectory.root = str(course.root)
-    config.CourseDirectory.course_id = COURSE_ID
-    config.CourseDirectory.assignment_id = chapter
-    config.CourseDirectory.student_id = student
-    config.CourseDirectory.db_url = db_url or course.db_url
-    return config
+    return _nbgrader_config(course.root, chapter, student, db_url or course.db_url)
 
 
 def file_logger(name: str, path: Path | None, level: int = logging.INFO) -> logging.Logger:
@@ -154,3 +141,10 @@ def file_logger(name: str, path: Path | None, level: int = logging.INFO) -> logg
         handler.setFormatter(logging.Formatter("[%(asctime)s %(levelname)s] %(message)s", "%H:%M:%S"))
         logger.addHandler(handler)
     return logger
+
+
+def text_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """The one text table of the autograder's output (tabulate's "simple" format)."""
+    from tabulate import tabulate
+
+    return tabulate(list(rows), headers=list(header), tablefmt="simple", disable_numparse=True)

@@ -55,11 +55,11 @@ def run(command: list[str], cwd: Path) -> float:
 
 
 def reference_submission(chapter: Chapter, scratch: Path) -> Path:
-    """The chapter's reference answers in its release (autograder.samples)."""
+    """The chapter's reference answers in its release (autograder.release.samples)."""
     import nbformat
 
-    from autograder.release import release_chapter
-    from autograder.samples import sample_notebooks
+    from autograder.release.assignment import release_chapter
+    from autograder.release.samples import sample_notebooks
 
     release = release_chapter(CourseDir(scratch / "release-course"), chapter)
     release_nb = nbformat.read(release / f"{chapter.id}.ipynb", as_version=4)

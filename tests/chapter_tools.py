@@ -18,8 +18,8 @@ import nbformat
 from nbgrader.validator import Validator
 from traitlets.config import Config
 
-from autograder.feedback import public_lines as feedback_public_lines
-from autograder.feedback import secret_lines  # noqa: F401  (the chapter tests import it from here)
+from autograder.plumbing import public_lines as feedback_public_lines
+from autograder.plumbing import secret_lines  # noqa: F401  (the chapter tests import it from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER_DIR = ROOT / "chapters"

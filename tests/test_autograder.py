@@ -18,8 +18,9 @@ import pytest
 
 from autograder import cli
 from autograder.course import ROOT, Chapter, all_chapters
-from autograder.feedback import friendly_error, public_lines, secret_lines, visible_source
-from autograder.library import (
+from autograder.grade.feedback import friendly_error
+from autograder.plumbing import public_lines, secret_lines, visible_source
+from autograder.release.student_edition import (
     answer_map,
     build_student_edition,
     chapters_from,
@@ -29,8 +30,8 @@ from autograder.library import (
     names_needed_by_checks,
     secrets,
 )
-from autograder.samples import expected_points
-from autograder.submissions import SubmittedFile, Unreadable, clean_student_id, collect, read_notebook
+from autograder.release.samples import expected_points
+from autograder.grade.collect import SubmittedFile, Unreadable, clean_student_id, collect, read_notebook
 from fixtures.autograder_fixtures import write_tiny_chapter
 
 pytestmark = pytest.mark.autograder

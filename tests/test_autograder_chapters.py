@@ -6,7 +6,7 @@ One batch per chapter (2 workers), shared by the tests of that chapter:
   solution region and no hidden test of this chapter or a later one;
 * the reference scores full marks, the blank release 0, and a partly wrong submission
   (first answer cell filled in, the others left as stubs) exactly the points its test
-  cells' metadata promise (``autograder.samples.expected_points``);
+  cells' metadata promise (``autograder.release.samples.expected_points``);
 * graded with the release's student edition of `solutions` (the only library the kernels
   get), the reference raises in no cell except those tagged ``raises-exception``: a
   demo that calls the library's copy of an answer of this or a later chapter (a stub in
@@ -28,10 +28,11 @@ import nbformat
 import pytest
 
 from autograder.course import Chapter, CourseDir, all_chapters
-from autograder.feedback import HIDDEN_REGION, SOLUTION_REGION, public_lines, secret_lines
-from autograder.grade import grade, prepare_course, unexpected_errors
-from autograder.library import chapters_from, find_secret, secrets
-from autograder.samples import expected_points, first_answer, sample_notebooks
+from autograder.plumbing import HIDDEN_TESTS, SOLUTION, public_lines, region_texts, secret_lines
+from autograder.grade.batch import grade, prepare_course
+from autograder.release.check import unexpected_errors
+from autograder.release.student_edition import chapters_from, find_secret, secrets
+from autograder.release.samples import expected_points, first_answer, sample_notebooks
 from fixtures.autograder_fixtures import computed_once
 
 CHAPTERS = all_chapters()
@@ -129,9 +130,9 @@ def test_feedback_never_shows_a_hidden_test(chapter, chapter_batch):
     # a hidden-test line that the release shows anyway, or that a reference answer also contains
     # (the reference student's own code is in the feedback), is no secret
     shown_anyway = set(public_lines(run["source"])) | {
-        line.strip() for cell in run["source"].cells for region in SOLUTION_REGION.findall(cell.source)
+        line.strip() for cell in run["source"].cells for region in region_texts(cell.source, SOLUTION)
         for line in region.splitlines()}
-    hidden = {line.strip() for cell in run["source"].cells for region in HIDDEN_REGION.findall(cell.source)
+    hidden = {line.strip() for cell in run["source"].cells for region in region_texts(cell.source, HIDDEN_TESTS)
               for line in region.splitlines() if len(line.strip()) >= 12 and line.strip() not in shown_anyway}
     for name in SUBMISSIONS:
         raw = run["course"].feedback(name, chapter).read_text(encoding="utf-8")

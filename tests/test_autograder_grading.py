@@ -23,9 +23,10 @@ import nbformat
 import pytest
 
 from autograder import cli
-from autograder.autograde import Limits
-from autograder.feedback import HIDDEN_REGION, SOLUTION_REGION
-from autograder.grade import CSV_COLUMNS, grade
+from autograder.grade.submission import Limits
+from autograder.plumbing import HIDDEN_TESTS, SOLUTION, region_texts
+from autograder.grade.batch import grade
+from autograder.grade.report import CSV_COLUMNS
 from fixtures.autograder_fixtures import (
     CHAPTER, EXPECTED, MODEL_ANSWER, POINTS, SECRET_EXPECTED, computed_once, release_tiny_chapter, tree_digest,
     write_bad_submissions,
@@ -117,7 +118,7 @@ def test_huge_output_is_truncated(tiny):
     sizes = [sum(len(o.get("text", "")) for o in c.outputs) for c in nb.cells if c.cell_type == "code"]
     assert max(sizes) < 120_000  # 2 x 5 MB printed (while the test cells ran); about 100,000 characters kept
     assert "output of cell" in tiny["batch"].by_student()["huge_output"].reason  # "output of cell N truncated"
-    # a test cell shows the grader's verdict only (autograder.sealed), not what the kernel printed
+    # a test cell shows the grader's verdict only (autograder.grade.score), not what the kernel printed
     tests_output = [o.get("text", "") for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "add_tests"
                     for o in c.outputs]
     assert tests_output and all(line.startswith("ok: ") for text in tests_output for line in text.splitlines())
@@ -125,9 +126,9 @@ def test_huge_output_is_truncated(tiny):
 
 def test_feedback_shows_points_and_messages_but_no_hidden_test_or_solution(tiny):
     course, source = tiny["batch"].course, tiny["source"]
-    hidden = [line.strip() for c in source.cells for r in HIDDEN_REGION.findall(c.source) for line in r.splitlines()
+    hidden = [line.strip() for c in source.cells for r in region_texts(c.source, HIDDEN_TESTS) for line in r.splitlines()
               if len(line.strip()) >= 12]
-    solutions = [line.strip() for c in source.cells for r in SOLUTION_REGION.findall(c.source) for line in r.splitlines()
+    solutions = [line.strip() for c in source.cells for r in region_texts(c.source, SOLUTION) for line in r.splitlines()
                  if len(line.strip()) >= 12]
     assert hidden and solutions
     for case in EXPECTED:
@@ -239,7 +240,7 @@ def test_a_kernel_that_fails_to_start_is_started_once_more_on_unix_sockets(tiny,
     """
     from nbclient.util import run_sync
 
-    from autograder import preprocessors
+    from autograder.grade import execute as preprocessors
 
     shutil.copytree(tiny["submissions"] / "reference", tmp_path / "subs" / "reference")
     start_client = preprocessors.GuardedExecute.async_start_new_kernel_client

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from autograder import checks as C
+from autograder.runtime import checks as C
 
 pytestmark = pytest.mark.foundation
 

@@ -1,4 +1,4 @@
-"""Each protection of a graded kernel (autograder/sandbox.py), proved by hostile submissions.
+"""Each protection of a graded kernel (autograder/grade/sandbox.py), proved by hostile submissions.
 
 One batch of the tiny chapter (2 workers) grades:
 
@@ -25,12 +25,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import cli, sandbox
-from autograder.autograde import Limits
+from autograder import cli
+from autograder.grade import sandbox
+from autograder.grade.submission import Limits
 from autograder.course import ROOT, Chapter, CourseDir
-from autograder.grade import grade
-from autograder.release import release_chapter
-from autograder.samples import filled, inject
+from autograder.grade.batch import grade
+from autograder.release.assignment import release_chapter
+from autograder.release.samples import filled, inject
 from fixtures.autograder_fixtures import CHAPTER, SECRET_EXPECTED, TOTAL, computed_once, write_tiny_chapter
 
 pytestmark = [pytest.mark.autograder, pytest.mark.slow]
@@ -75,6 +76,8 @@ report = {
     "read_chapters": attempt(lambda: os.listdir(repo + "/chapters")),
     "read_solutions": attempt(lambda: open(repo + "/solutions/activations.py").read()),
     "read_samples": attempt(lambda: os.listdir(repo + "/autograder/samples")),
+    "read_grader": attempt(lambda: os.listdir(repo + "/autograder")),
+    "read_runtime": attempt(lambda: sorted(n for n in os.listdir("autograder") if n.endswith(".py"))),
     "read_git": attempt(lambda: open(repo + "/.git/HEAD").read()),
     "read_build": attempt(lambda: os.listdir(repo + "/_build")),
     "read_root_home": attempt(lambda: os.listdir("/root")),
@@ -218,7 +221,10 @@ def test_the_course_the_repository_and_other_students_cannot_be_read(report, wha
 
 
 def test_reference_answers_and_hidden_tests_cannot_be_read(report):
-    assert report["read_samples"] == "ok: []"  # autograder/samples is an empty folder
+    assert report["read_samples"].startswith("blocked: ")  # the grader's package is not in the kernel's view
+    assert report["read_grader"].startswith("blocked: ")
+    # of the autograder, the kernel sees only autograder.runtime, as its working folder's autograder/
+    assert report["read_runtime"] == "ok: ['__init__.py', 'checks.py', 'probe.py']"
     assert report["read_root_home"] == "ok: ['.pyenv']" or report["read_root_home"].startswith("blocked")
     assert report["read_own_notebook"] == "blocked: PermissionError"  # nbgrader's copy, with the hidden tests
     assert SECRET_EXPECTED not in json.dumps(report)

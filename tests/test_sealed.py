@@ -1,4 +1,4 @@
-"""Sealed scoring's parts (autograder.sealed, autograder.probe), without a kernel.
+"""Sealed scoring's parts (autograder.grade.seal and .score, autograder.runtime.probe), without a kernel.
 
 The whole pipeline is tested by grading: tests/test_autograder_chapters.py (every chapter)
 and tests/test_cheats.py (the adversarial corpus).
@@ -13,10 +13,11 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import checks
-from autograder.probe import encode
-from autograder.feedback import hidden_line_numbers
-from autograder.sealed import SealingError, decode, is_test_cell, judge, rewrite, verdict
+from autograder.runtime import checks
+from autograder.runtime.probe import encode
+from autograder.plumbing import hidden_line_numbers, is_test_cell
+from autograder.grade.score import decode, judge, verdict
+from autograder.grade.seal import SealingError, rewrite
 
 CELL = '''
 from autograder.checks import check_close, check_true
@@ -180,7 +181,7 @@ def test_no_expected_number_of_a_hidden_check_enters_the_students_process(source
     rewrite(source, "expect")
     hidden = hidden_line_numbers(source)
     received_numbers, expected_numbers = set(), set()
-    from autograder.sealed import RECEIVED, SIGNATURES, relational_parameters, student_derived
+    from autograder.grade.seal import RECEIVED, SIGNATURES, relational_parameters, student_derived
 
     derived = student_derived(ast.parse(source))
 

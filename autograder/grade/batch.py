@@ -5,10 +5,10 @@ Steps:
 1. the course directory is (re)generated for the chapter (``autograder.release``):
    a gradebook holding only the assignment (the template every submission is
    graded in) and the course gradebook ``OUT/gradebook.db``;
-2. the submissions are collected (``autograder.submissions``); a notebook that
+2. the submissions are collected (``autograder.grade.collect``); a notebook that
    cannot be read, or cannot be found, gets 0 points and a reason right away;
 3. each readable notebook is copied to ``submitted/<student>/<chapter>/`` and
-   graded by ``autograder.autograde.grade_student``, in ``workers`` processes;
+   graded by ``autograder.grade.submission.grade_student``, in ``workers`` processes;
 4. each result is merged into the course gradebook as it arrives
    (``autograder.gradebook``), then grades.csv is written.
 
@@ -17,11 +17,9 @@ The submissions themselves are only ever read.
 
 from __future__ import annotations
 
-import csv
 import fcntl
 import html
 import multiprocessing
-import os
 import shutil
 import sys
 import time
@@ -30,12 +28,12 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import nbformat
 from tqdm import tqdm
 
-from autograder.autograde import (
+from autograder.grade.submission import (
     ATTENTION,
     ERROR,
     MISSING,
@@ -46,15 +44,13 @@ from autograder.autograde import (
     grade_student,
     quiet_nbgrader,
 )
-from autograder import sandbox
-from autograder.course import Chapter, CourseDir, UsageError, ensure_tools_on_path, file_logger
-from autograder.feedback import public_lines, secret_lines
-from autograder.release import add_data, generate_assignment, prepare_source
-from autograder.sealed import ensure_expectations
-from autograder.submissions import Submission, Unreadable, collect, read_notebook
-
-CSV_COLUMNS = ["student_id", "chapter", "score", "max_score", "status", "reason"]
-
+from autograder.grade import sandbox
+from autograder.course import Chapter, CourseDir, UsageError, file_logger
+from autograder.release.assignment import add_data, generate_assignment, prepare_source
+from autograder.grade.report import write_csv
+from autograder.grade.score import ensure_expectations
+from autograder.plumbing import ensure_tools_on_path, public_lines, secret_lines
+from autograder.grade.collect import Submission, Unreadable, collect, read_notebook
 
 @dataclass
 class Batch:
@@ -64,7 +60,7 @@ class Batch:
     course: CourseDir
     results: list[Result] = field(default_factory=list)
     seconds: float = 0.0
-    protections: list[str] = field(default_factory=list)  # how the kernels were isolated (autograder.sandbox)
+    protections: list[str] = field(default_factory=list)  # how the kernels were isolated (autograder.grade.sandbox)
 
     @property
     def attention(self) -> list[Result]:
@@ -95,7 +91,7 @@ def prepare_course(course: CourseDir, chapter: Chapter, log) -> Path:
     shutil.copyfile(empty, template)
     generate_assignment(course, chapter, db_url=f"sqlite:///{template}", log=log)
     if course.db_path.exists():
-        from autograder.gradebook import copy_due_date
+        from autograder.grade.gradebook import copy_due_date
 
         generate_assignment(course, chapter, log=log)  # updates the cells, keeps every grade
         copy_due_date(course.db_url, f"sqlite:///{template}", chapter.id)  # late penalties need it
@@ -188,7 +184,7 @@ class Workers:
     def start(self) -> "Workers":
         if self.n > 1:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["autograder.autograde"])
+            context.set_forkserver_preload(["autograder.grade.submission"])
             self.pool = ProcessPoolExecutor(max_workers=self.n, mp_context=context)
             for _ in range(self.n):
                 self.pool.submit(_ready)
@@ -270,10 +266,10 @@ def grade(
 ) -> Batch:
     """Grade every submission of ``chapter`` found in ``submissions``; see the module docstring.
 
-    Each kernel runs isolated (``autograder.sandbox``); without the tools for that, ``grade``
+    Each kernel runs isolated (``autograder.grade.sandbox``); without the tools for that, ``grade``
     refuses (``UsageError``) unless ``unsafe``: then kernels run as plain processes.
 
-    The kernels import the release's student edition of ``solutions`` (``autograder.library``),
+    The kernels import the release's student edition of ``solutions`` (``autograder.release.student_edition``),
     the only ``library`` there is: with the installed, full package a submission could import
     the reference answers (``from solutions.activations import relu``).
     """
@@ -318,7 +314,7 @@ def _grade_with(pool: Workers, chapter: Chapter, submissions: Path, course: Cour
                 progress: bool, isolation: sandbox.Sandbox | None = None) -> Batch:
     from nbgrader.api import Gradebook
 
-    from autograder.gradebook import max_code_score, merge
+    from autograder.grade.gradebook import max_code_score, merge
 
     log = file_logger("autograder.grade", course.root / "logs" / chapter.id / "_batch.log")
     with quiet_nbgrader():
@@ -369,89 +365,3 @@ def _data_dir() -> Path:
     from solutions.data import data_dir
 
     return data_dir()
-
-
-def check_release(chapter: Chapter, scratch: Path) -> list[str]:
-    """Run the chapter's reference answers against its release's student edition of `solutions`.
-
-    Returns one line per cell that raised an error, other than in cells tagged
-    ``raises-exception``: there, students who wrote every answer correctly would be stopped
-    (Run All stops at an error) or lose points (a test cell).
-    """
-    from autograder.samples import sample_notebooks
-
-    course = CourseDir(scratch.resolve())
-    prepare_course(course, chapter, log=None)
-    release_nb = nbformat.read(course.release(chapter.id) / f"{chapter.id}.ipynb", as_version=4)
-    reference = sample_notebooks(release_nb, nbformat.read(chapter.path, as_version=4))["reference"]
-    submissions = course.root.parent / f"{course.root.name}-submission"
-    shutil.rmtree(submissions, ignore_errors=True)
-    nbformat.write(reference, _mkdir(submissions / "reference") / f"{chapter.id}.ipynb")
-    # the course's own reference answers: isolated when this machine can, else run as they are
-    batch = grade(chapter, submissions, course.root, workers=1, progress=False, unsafe=not sandbox.available())
-    graded = nbformat.read(course.autograded("reference", chapter.id) / f"{chapter.id}.ipynb", as_version=4)
-    problems = unexpected_errors(graded)
-    result = batch.by_student()["reference"]
-    if result.score < result.max_score:
-        problems.append(f"the reference answers score {result.score:g}/{result.max_score:g} with the student edition")
-    return problems
-
-
-def unexpected_errors(graded_nb) -> list[str]:
-    """One line per error output of a graded notebook outside the cells tagged ``raises-exception``."""
-    problems = []
-    for index, cell in enumerate(graded_nb.cells):
-        if cell.cell_type != "code" or "raises-exception" in cell.metadata.get("tags", []):
-            continue
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-                where = f"test cell {grade_id}" if cell.metadata.get("nbgrader", {}).get("grade") else f"cell {index + 1}"
-                problems.append(f"{where}: {output.get('ename')}: {str(output.get('evalue', ''))[:160]}")
-    return problems
-
-
-def _mkdir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-# ---------------------------------------------------------------------------
-# output
-# ---------------------------------------------------------------------------
-
-
-def csv_rows(chapter: str, results: Iterable[Result]) -> list[dict[str, str]]:
-    return [
-        {"student_id": r.student, "chapter": chapter, "score": f"{r.score:g}", "max_score": f"{r.max_score:g}",
-         "status": r.status, "reason": r.reason}
-        for r in results
-    ]
-
-
-def write_csv(path: Path, chapter: str, results: list[Result]) -> None:
-    """grades.csv: this batch's rows replace the same students' rows of this chapter; others are kept."""
-    rows = csv_rows(chapter, results)
-    replaced = {(row["student_id"], row["chapter"]) for row in rows}
-    if path.exists():
-        with open(path, newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            if reader.fieldnames == CSV_COLUMNS:
-                rows += [row for row in reader if (row["student_id"], row["chapter"]) not in replaced]
-    rows.sort(key=lambda row: (row["chapter"], row["student_id"]))
-    partial = path.with_suffix(".csv.partial")
-    with open(partial, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(partial, path)
-
-
-def table(batch: Batch) -> str:
-    """The batch as a text table, as ``make grade-demo`` prints it."""
-    rows = [("student_id", "score", "status", "reason")]
-    rows += [(r.student, f"{r.score:g}/{r.max_score:g}", r.status, r.reason or "-") for r in batch.results]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines = [f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c:<{widths[2]}}  {d}" for a, b, c, d in rows]
-    lines.insert(1, "-" * min(120, sum(widths) + 6 + max(len(row[3]) for row in rows)))
-    return "\n".join(lines)

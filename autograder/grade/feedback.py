@@ -26,21 +26,19 @@ from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbformat.notebooknode import NotebookNode
-from nbgrader import utils
 from nbgrader.converters import GenerateFeedback
 from nbgrader.preprocessors import GetGrades, NbGraderPreprocessor
 from traitlets import List, Type, Unicode
 
-from autograder.library import HIDDEN_REGION, SOLUTION_REGION
-from autograder.submissions import EXCHANGE_FILES
+from autograder.plumbing import hidden_line_numbers, is_grade, is_solution, visible_source
+from autograder.grade.collect import EXCHANGE_FILES
 
-HIDDEN_START, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
 RED, RESET = "\x1b[0;31m", "\x1b[0m"
 MAX_MESSAGE = 2000
 GRADER_ERRORS = {"CellTimeoutError", "TimeLimit", "KernelDied", "NotRun"}  # added by the grader, no test text
-SEALED_ERROR = "TestFailed"  # a test cell's verdict written by autograder.sealed
+SEALED_ERROR = "TestFailed"  # a test cell's verdict written by autograder.grade.score
 
 EXPLAIN = {
     "NotImplementedError": "a function this test calls still raises NotImplementedError: write it in its answer cell",
@@ -50,58 +48,6 @@ EXPLAIN = {
     "KernelDied": "the Python process crashed while running this cell (os._exit, a crash in native code, or too much memory)",
     "NotRun": "this cell did not run because the notebook had stopped earlier",
 }
-
-
-def public_lines(source_nb) -> list[str]:
-    """Lines of the source outside solution and hidden-test regions: the release shows them anyway."""
-    public = set()
-    for cell in source_nb.cells:
-        public.update(line.strip() for line in HIDDEN_REGION.sub("", SOLUTION_REGION.sub("", cell.source)).splitlines())
-    return sorted(public - {""})
-
-
-def secret_lines(source_nb) -> list[str]:
-    """Lines of the source's solution and hidden-test regions that the release does not show anyway."""
-    secret = set()
-    for cell in source_nb.cells:
-        for pattern in (SOLUTION_REGION, HIDDEN_REGION):
-            for region in pattern.findall(cell.source):
-                for line in region.splitlines():
-                    stripped = line.strip()
-                    if len(stripped) >= 12 and not stripped.startswith("#"):
-                        secret.add(stripped)
-    return sorted(secret - set(public_lines(source_nb)))
-
-
-def hidden_line_numbers(source: str) -> set[int]:
-    """1-based line numbers of hidden-test regions (markers included)."""
-    hidden, inside = set(), False
-    for number, line in enumerate(source.splitlines(), start=1):
-        if HIDDEN_START in line:
-            inside = True
-        if inside:
-            hidden.add(number)
-        if HIDDEN_END in line:
-            inside = False
-    return hidden
-
-
-def visible_source(source: str) -> str:
-    lines, inside, shown_marker = [], False, False
-    for line in source.splitlines():
-        if HIDDEN_START in line:
-            inside = True
-            if not shown_marker:
-                indent = line[: len(line) - len(line.lstrip())]
-                lines.append(f"{indent}# ... hidden tests (not shown) ...")
-                shown_marker = True
-            continue
-        if HIDDEN_END in line:
-            inside = False
-            continue
-        if not inside:
-            lines.append(line)
-    return "\n".join(lines)
 
 
 def failing_line(output: NotebookNode, execution_count) -> int | None:
@@ -153,13 +99,13 @@ class HideHiddenTests(NbGraderPreprocessor):
         return nb, resources
 
     def preprocess_cell(self, cell, resources, cell_index):
-        if cell.cell_type != "code" or not utils.is_grade(cell) or utils.is_solution(cell):
+        if cell.cell_type != "code" or not is_grade(cell) or is_solution(cell):
             return cell, resources
         hidden = hidden_line_numbers(cell.source)
         outputs = []
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error" and output.get("ename") == SEALED_ERROR:
-                outputs.append(output)  # the grader's own verdict (autograder.sealed), already written for the learner
+                outputs.append(output)  # the grader's own verdict (autograder.grade.score), already written for the learner
             elif output.get("output_type") == "error":
                 outputs.append(friendly_error(output, hidden=self._in_hidden_part(output, cell, hidden)))
             else:
@@ -192,7 +138,7 @@ class HideHiddenTests(NbGraderPreprocessor):
 
     def _redact_secrets(self, nb) -> None:
         for cell in nb.cells:
-            written_by_student = utils.is_solution(cell)
+            written_by_student = is_solution(cell)
             if not written_by_student:
                 cell.source = self._redact(cell.source)
             for output in cell.get("outputs", []):

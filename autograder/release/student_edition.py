@@ -28,21 +28,19 @@ What the student edition of chapter N contains
 from __future__ import annotations
 
 import ast
-import json
-import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from autograder.course import ROOT, Chapter, all_chapters
+from autograder.course import ROOT, Chapter, all_chapters, text_table
+from autograder.plumbing import HIDDEN_TESTS, SOLUTION, is_answer_cell, region_texts
 
 LIBRARY_DIR = ROOT / "solutions"
-CHECKS_FILE = ROOT / "autograder" / "checks.py"
+RUNTIME_DIR = ROOT / "autograder" / "runtime"  # what runs in the student's kernel: the checks and the probe
+CHECKS_FILE = RUNTIME_DIR / "checks.py"
 
-SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION[^\n]*\n(.*?)### END SOLUTION", re.S)
-HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS[^\n]*\n(.*?)### END HIDDEN TESTS", re.S)
 MIN_REGION_CHARS = 12  # shorter regions (``return x``) are too generic to be called a leak
 
 
@@ -51,16 +49,12 @@ MIN_REGION_CHARS = 12  # shorter regions (``return x``) are too generic to be ca
 # ---------------------------------------------------------------------------
 
 
-def _nbgrader(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+def grade_id(cell) -> str:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "?")
 
 
 def answer_cells(nb) -> list:
-    return [c for c in nb.cells if c.cell_type == "code" and _nbgrader(c).get("solution")]
-
-
-def test_cells(nb) -> list:
-    return [c for c in nb.cells if c.cell_type == "code" and _nbgrader(c).get("grade")]
+    return [c for c in nb.cells if is_answer_cell(c)]
 
 
 def python_source(source: str) -> str:
@@ -82,7 +76,7 @@ def graded_definitions(nb) -> dict[str, str]:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 body = lines[node.lineno - 1 : node.end_lineno]
                 if any("### BEGIN SOLUTION" in line for line in body):
-                    found[node.name] = _nbgrader(cell).get("grade_id", "?")
+                    found[node.name] = grade_id(cell)
     return found
 
 
@@ -180,11 +174,12 @@ def secrets(chapter: Chapter) -> list[Secret]:
     nb = nbformat.read(chapter.path, as_version=4)
     found = []
     for cell in nb.cells:
-        for kind, pattern in (("solution", SOLUTION_REGION), ("hidden test", HIDDEN_REGION)):
-            for region in pattern.findall(cell.source):
+        for delimiters in (SOLUTION, HIDDEN_TESTS):
+            kind = "solution" if delimiters is SOLUTION else "hidden test"
+            for region in region_texts(cell.source, delimiters):
                 lines = tuple(norm for _, norm in normalized_lines(region))
                 if len("".join(lines)) >= MIN_REGION_CHARS:
-                    found.append(Secret(chapter.id, kind, _nbgrader(cell).get("grade_id", "?"), lines))
+                    found.append(Secret(chapter.id, kind, grade_id(cell), lines))
     return found
 
 
@@ -223,9 +218,8 @@ class StudentEdition:
             "These functions are exercises of this chapter or a later one; here they raise NotImplementedError:",
             "",
         ]
-        names = [f"solutions.{s.module}.{s.qualname}" for s in self.stubs]
-        width = max(map(len, names), default=0)
-        lines += [f"  {name:<{width}}  chapter {s.chapter}  ({s.why})" for name, s in zip(names, self.stubs)]
+        rows = [(f"solutions.{s.module}.{s.qualname}", s.chapter, s.why) for s in self.stubs]
+        lines.append(text_table(("function", "chapter", "why"), rows))
         if self.kept_for_checks:
             lines += ["", "Kept although graded later, because autograder.checks needs them:"]
             lines += [f"  {name}" for name in self.kept_for_checks]
@@ -356,11 +350,6 @@ def mapping_table() -> str:
     answers = answer_map()
     if not answers:
         return "No chapter answer has a same-named function in solutions/.\n"
-    width = max(len(a.qualname) for a in answers)
-    rows = [f"{'chapter':<22} {'grade_id':<28} library function"]
-    rows += [f"{a.chapter:<22} {a.grade_id:<28} {a.qualname:<{width}}" for a in answers]
-    return "\n".join(rows) + "\n"
+    rows = [(a.chapter, a.grade_id, a.qualname) for a in answers]
+    return text_table(("chapter", "grade_id", "library function"), rows) + "\n"
 
-
-def mapping_json() -> str:
-    return json.dumps([a.__dict__ for a in answer_map()], indent=1)

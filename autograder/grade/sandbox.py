@@ -2,7 +2,7 @@
 
 Student code is untrusted. ``grade`` builds one ``Sandbox`` per batch (``detect``,
 which refuses with a ``UsageError`` when the tools are missing or do not work here);
-``autograder.kernel.isolate`` then launches every kernel as::
+``autograder.grade.kernel.isolate`` then launches every kernel as::
 
     bwrap <mounts> --unshare-net --unshare-pid --unshare-ipc --unshare-uts ... --die-with-parent
       -- setpriv --reuid=U --regid=U --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all
@@ -19,10 +19,11 @@ which refuses with a ``UsageError`` when the tools are missing or do not work he
 * **limits** (``prlimit``): address space, processes, open files, file size, no core
   dumps, CPU seconds;
 * **files**: an allowlist of read-only mounts (``mount_arguments``): the system, the
-  Python installation, the venv, the course data, the ``autograder`` package (without
-  ``samples/``) and the kernel's working folder (``autograded/<student>/<chapter>/``,
-  read-only, where nbgrader put the release's student edition of ``solutions``; the
-  notebook nbgrader keeps there, with the restored hidden tests, cannot be opened). The one
+  Python installation, the venv, the course data and the kernel's working folder
+  (``autograded/<student>/<chapter>/``, read-only, where nbgrader put the release's student
+  edition of ``solutions`` and ``autograder.runtime`` as ``autograder/``: the only part of the
+  autograder a kernel sees; the notebook nbgrader keeps there, with the restored hidden tests,
+  cannot be opened). The one
   writable place is the kernel's private folder (connection file, sockets, a fresh
   HOME/IPYTHONDIR/MPLCONFIGDIR and TMPDIR), removed after the notebook. The rest of
   the course directory (gradebooks, source notebooks, expected values, other students,
@@ -55,7 +56,7 @@ PASSED_VARIABLES = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "OPENBLAS_NUM_THREADS", 
                     "DNN_COURSE_DATA", "JUPYTER_PLATFORM_DIRS")
 
 # the numeric libraries' settings (e.g. OPENBLAS_CORETYPE) change floating-point results in the last
-# bits; the reference run (autograder.sealed) keeps them, so the kernels must too
+# bits; the reference run (autograder.grade.score) keeps them, so the kernels must too
 NUMERIC_LIBRARY_PREFIXES = ("OPENBLAS_", "GOTO", "MKL_", "OMP_", "NPY_")
 
 
@@ -120,15 +121,16 @@ def is_inside(path: str, folders: tuple[str, ...] | list[str]) -> bool:
 
 
 def readable_paths(data_dir: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(read-only mounts, folders hidden inside them): Python, the venv, the data, ``autograder``."""
-    grader = package_folder("autograder")
+    """(read-only mounts, folders hidden inside them): Python, the venv and the data.
+
+    Of the autograder the kernel sees only ``autograder.runtime``, as the ``autograder/``
+    folder of its working folder (the release copies it there); the installed packages
+    ``autograder`` (grader, samples) and ``solutions`` (the reference answers) are hidden
+    when they lie inside a readable path (a non-editable install in the venv).
+    """
     paths = [*same_and_real(sys.base_prefix), *same_and_real(sys.prefix), *same_and_real(data_dir)]
-    if grader is not None:
-        paths.append(str(grader))  # test cells import autograder.checks
     readable = tuple(without_nested(paths))
-    secret = [package_folder("solutions")]  # inside a readable path when installed in the venv (not editable)
-    if grader is not None:
-        secret.append(grader / "samples")  # reference answers
+    secret = [package_folder("solutions"), package_folder("autograder")]
     hidden = tuple(str(p) for p in secret if p is not None and p.is_dir() and is_inside(str(p), readable))
     return readable, hidden
 
@@ -352,6 +354,7 @@ def protections(sandbox: Sandbox | None, cpu_seconds: int) -> list[str]:
         user,
         f"limits: as={_size(sandbox.memory)} nproc={sandbox.processes} nofile={sandbox.open_files} "
         f"fsize={_size(sandbox.file_size)} core=0 cpu={cpu_seconds}s (prlimit)",
-        "files: allowlist (system, Python, venv, data, autograder without samples: read-only; working folder "
-        "read-only; a private writable HOME and TMPDIR, removed afterwards; no course files, no repository)",
+        "files: allowlist (system, Python, venv, data: read-only; working folder with the release's solutions "
+        "and autograder.runtime read-only; a private writable HOME and TMPDIR, removed afterwards; no course "
+        "files, no repository)",
     ]

@@ -2,8 +2,8 @@
 
 ``grade_student(task)`` is what each worker process runs. It copies a gradebook
 that holds only the assignment (no students) and runs nbgrader's ``Autograde``
-converter, with the preprocessors of ``autograder.preprocessors``, and then
-``autograder.feedback.FeedbackGenerator``. Because every submission writes to a
+converter, with the preprocessors of ``autograder.grade.sanitize``, ``.execute``, ``.seal``, ``.score``, and then
+``autograder.grade.feedback.FeedbackGenerator``. Because every submission writes to a
 gradebook of its own, workers never contend for a database, and a grade never
 depends on which worker graded it, in which order, or on an earlier run. The
 caller merges the result into the course's gradebook (``autograder.gradebook``).
@@ -39,9 +39,12 @@ from sqlalchemy.exc import SAWarning
 from traitlets import Instance, List
 
 from autograder.course import CourseDir, file_logger, nbgrader_config
-from autograder.feedback import FeedbackGenerator
-from autograder.preprocessors import DeduplicateGradeIds, GuardedExecute, Journal, RestoreCells
-from autograder.sealed import ScoreTestCells, SealTestCells
+from autograder.grade.feedback import FeedbackGenerator
+from autograder.grade.execute import GuardedExecute
+from autograder.grade.journal import Journal
+from autograder.grade.sanitize import DeduplicateGradeIds, RestoreCells
+from autograder.grade.score import ScoreTestCells
+from autograder.grade.seal import SealTestCells
 
 # statuses; the last three need the instructor's attention
 GRADED, FLAGGED, UNREADABLE, MISSING, ERROR = "graded", "flagged", "unreadable", "missing", "error"
@@ -69,8 +72,8 @@ class Task:
     secrets: tuple[str, ...] = ()
     public: tuple[str, ...] = ()
     note: str = ""  # e.g. "graded foo.ipynb (expected 03_activations.ipynb)"
-    sandbox: object = None  # autograder.sandbox.Sandbox isolating the kernel; None: --unsafe
-    expectations: str = ""  # the chapter's expectations.json (autograder.sealed)
+    sandbox: object = None  # autograder.grade.sandbox.Sandbox isolating the kernel; None: --unsafe
+    expectations: str = ""  # the chapter's expectations.json (autograder.grade.score)
 
 
 @dataclass

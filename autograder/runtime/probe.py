@@ -1,6 +1,6 @@
 """The kernel's side of sealed scoring: test cells hand out data, never verdicts.
 
-When the grader runs a submission, each test cell is rewritten (``autograder.sealed``)
+When the grader runs a submission, each test cell is rewritten (``autograder.grade.seal``)
 so that every ``check_*(name, received, expected, ...)`` call becomes
 ``_autograder_probe.close(site, received)``: the values the student's code produced
 are sent to the grader as plain data (NumPy ``.npy`` bytes with ``allow_pickle=False``,
@@ -133,7 +133,7 @@ def raises(site: int, function: Callable[[], Any], **relational: Any) -> None:
 
 def expect(site: int, kind: str, hidden: bool, relational: tuple[str, ...], *args: Any, **kwargs: Any) -> None:
     """Record one check of the reference run (every argument, as data), then run the check itself."""
-    from autograder import checks
+    from . import checks
 
     check = getattr(checks, f"check_{kind}")
     bound = inspect.signature(check).bind(*args, **kwargs)

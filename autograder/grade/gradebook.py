@@ -1,6 +1,6 @@
 """The course gradebook: merging each submission's own gradebook into it, through nbgrader's API.
 
-Every submission is graded in a gradebook of its own (``autograder.autograde``);
+Every submission is graded in a gradebook of its own (``autograder.grade.submission``);
 the main process then copies the result into ``OUT/gradebook.db`` one submission
 at a time, so the course gradebook has a single writer. The merge overwrites
 *every* autograded score of the submission, so a resubmission that dropped a
@@ -14,7 +14,7 @@ from __future__ import annotations
 from nbgrader import utils
 from nbgrader.api import Gradebook
 
-from autograder.autograde import GRADED, Result, quiet_nbgrader
+from autograder.grade.submission import GRADED, Result, quiet_nbgrader
 from autograder.course import COURSE_ID
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.library import answer_cells, graded_definitions, python_source
+from autograder.release.student_edition import answer_cells, graded_definitions, python_source
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 

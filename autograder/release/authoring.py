@@ -4,7 +4,7 @@ A chapter notebook is the website page, the nbgrader source and a CI test at
 once (see ``shared/CHAPTERS.md``). Build one from Python, then edit the
 ``.ipynb`` directly afterwards if you like::
 
-    from autograder.authoring import md, code, answer, tests, written, write_notebook
+    from autograder.release.authoring import md, code, answer, tests, written, write_notebook
     cells = [
         md("# 3. Activations"),
         code("import numpy as np"),

@@ -3,7 +3,7 @@
 Every kernel the grader starts gets its options from ``launch_options`` and is
 stopped by ``kill_kernel``. A graded kernel is an ``ipykernel`` process started by
 ``SandboxedKernelManager``, which ``isolate`` makes launch it inside the batch's
-sandbox (``autograder.sandbox``: bubblewrap, setpriv, prlimit); with ``--unsafe``
+sandbox (``autograder.grade.sandbox``: bubblewrap, setpriv, prlimit); with ``--unsafe``
 it is an ordinary local process. Either way it runs:
 
 * in its own session and process group (jupyter_client starts it so), which
@@ -32,7 +32,7 @@ from typing import IO, Any
 
 from jupyter_client.manager import AsyncKernelManager
 
-from autograder import sandbox as sandboxes
+from autograder.grade import sandbox as sandboxes
 
 SINGLE_THREAD = {
     "OPENBLAS_NUM_THREADS": "1",

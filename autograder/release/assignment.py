@@ -3,8 +3,9 @@
 For a chapter the course directory gets (all generated, nothing kept by hand):
 
 * ``source/<chapter>/<chapter>.ipynb``: a symlink to ``chapters/<chapter>.ipynb``;
-* ``source/<chapter>/solutions/``: the student edition of the library (``autograder.library``);
-* ``source/<chapter>/autograder/checks.py``: the checking helper the test cells import;
+* ``source/<chapter>/solutions/``: the student edition of the library (``autograder.release.student_edition``);
+* ``source/<chapter>/autograder/``: ``autograder.runtime`` (the checking helper the test cells
+  import, and the probe the grader's rewritten test cells call);
 * ``source/<chapter>/README.md``: what to do with the assignment.
 
 ``nbgrader generate_assignment`` turns this into ``release/<chapter>/`` (it strips
@@ -24,16 +25,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.course import ROOT, Chapter, CourseDir, ensure_tools_on_path, file_logger, nbgrader_config
-from autograder.library import CHECKS_FILE, build_student_edition
-
-DATA_DIR = ROOT / "data"
-
-CHECKS_PACKAGE_INIT = '''\
-"""The checking helper that the test cells of the course's notebooks call (autograder.checks),
-and what the grader's rewritten test cells call instead (autograder.probe)."""
-'''
-PROBE_FILE = ROOT / "autograder" / "probe.py"
+from autograder.course import DATA_DIR, Chapter, CourseDir, file_logger
+from autograder.plumbing import generate_assignment as nbgrader_generate_assignment
+from autograder.release.student_edition import RUNTIME_DIR, build_student_edition
 
 STUDENT_README = """\
 # {chapter}
@@ -82,31 +76,20 @@ def prepare_source(course: CourseDir, chapter: Chapter) -> Path:
     source.mkdir(parents=True, exist_ok=True)
     _symlink(chapter.path, source / f"{chapter.id}.ipynb")
     build_student_edition(chapter, source)
-    checks = source / "autograder"
-    checks.mkdir(exist_ok=True)
-    (checks / "__init__.py").write_text(CHECKS_PACKAGE_INIT, encoding="utf-8")
-    shutil.copyfile(CHECKS_FILE, checks / "checks.py")
-    shutil.copyfile(PROBE_FILE, checks / "probe.py")
+    runtime = source / "autograder"
+    if runtime.exists():
+        shutil.rmtree(runtime)
+    shutil.copytree(RUNTIME_DIR, runtime, ignore=shutil.ignore_patterns("__pycache__"))
     (source / "README.md").write_text(STUDENT_README.format(chapter=chapter.id), encoding="utf-8")
     return source
 
 
 def generate_assignment(course: CourseDir, chapter: Chapter, db_url: str | None = None,
                         log: logging.Logger | None = None) -> Path:
-    """Run nbgrader's GenerateAssignment converter (what `nbgrader generate_assignment` runs)."""
-    from nbgrader.converters import GenerateAssignment
-    from nbgrader.coursedir import CourseDirectory
-
-    ensure_tools_on_path()
-    config = nbgrader_config(course, chapter.id, db_url=db_url)
-    config.BaseConverter.force = True
-    coursedir = CourseDirectory(config=config)
-    converter = GenerateAssignment(coursedir=coursedir, config=config, log=log or file_logger("autograder.release", None))
-    converter.start()
-    notebook = course.release(chapter.id) / f"{chapter.id}.ipynb"
-    if not notebook.is_file():
-        raise RuntimeError(f"nbgrader generate_assignment {chapter.id} wrote no {notebook}")
-    return notebook
+    """nbgrader's generate_assignment of the chapter in the course directory; returns the release notebook."""
+    release = nbgrader_generate_assignment(course.root, chapter.id, db_url=db_url or course.db_url,
+                                           log=log or file_logger("autograder.release", None))
+    return release / f"{chapter.id}.ipynb"
 
 
 def add_data(course: CourseDir, chapter: Chapter) -> None:

@@ -1,0 +1,11 @@
+"""What runs inside a student's kernel: the checking helper and the grader's probe.
+
+This folder is all of the autograder a student's notebook ever imports. It is copied, as
+the package ``autograder``, into every release and assignment bundle next to the notebook
+(``autograder/checks.py``, ``autograder/probe.py``), and the grader's sandboxed kernels see
+nothing else of it. Its modules therefore import only NumPy, IPython, ``solutions`` and each
+other (relatively).
+
+``checks``  the check functions every test cell calls (``from autograder.checks import check_close``)
+``probe``   what the grader's rewritten test cells call instead: send the received values as data
+"""
