@@ -49,7 +49,9 @@ def parser() -> argparse.ArgumentParser:
                                   epilog=EPILOG)
     release.add_argument("chapters", nargs="*", metavar="CHAPTER",
                          help="chapter ids such as 03_activations (default: every chapter)")
-    release.add_argument("--out", required=True, type=Path, help="course directory; releases go to OUT/release/")
+    release.add_argument("--out", required=True, type=Path,
+                         help="course directory; releases go to OUT/release/<chapter>/, the zip files students "
+                              "download to OUT/assignments/<chapter>.zip")
     release.add_argument("--check", action="store_true",
                          help="also run each chapter's reference answers against its release (student edition of "
                               "`solutions`) and list the cells that raise; exit 1 if any")
@@ -84,14 +86,17 @@ def parser() -> argparse.ArgumentParser:
 
 
 def run_release(args) -> int:
+    from autograder.course import CourseDir
     from autograder.release.assignment import release
+    from autograder.release.bundle import bundle
 
     names = args.chapters or all_chapters()
     if not names:
         raise UsageError("there are no chapters in chapters/ to release")
     chapters = [Chapter.resolve(name) for name in names]
-    for folder in release(chapters, args.out):
-        print(f"released {folder}")
+    for chapter, folder in zip(chapters, release(chapters, args.out)):
+        zipped = bundle(CourseDir(args.out.resolve()), chapter, args.out / "assignments")
+        print(f"released {folder}  (for download: {zipped})")
     if not args.check:
         return 0
     from autograder.release.check import check_release

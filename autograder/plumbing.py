@@ -10,7 +10,8 @@ Everything here is what nbgrader itself already knows, said once:
   line that contains the delimiter opens or closes the region);
 * which lines of a chapter are secret: in a solution or hidden-test region, and not shown
   by the release anyway;
-* the release: nbgrader's ``GenerateAssignment`` converter, in this process.
+* the release: nbgrader's ``GenerateAssignment`` converter, in this process, with one step of
+  the course's own at the end (``AssignmentInfo``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, ClearSolutions
+from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, ClearSolutions, NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_locked, is_solution, is_task
 from traitlets.config import Config
 
@@ -31,7 +32,7 @@ __all__ = [
     "COURSE_ID", "HIDDEN_TESTS", "MARK_SCHEME", "MARKERS", "SOLUTION", "Delimiters", "generate_assignment",
     "hidden_line_numbers", "is_answer_cell", "is_grade", "is_graded", "is_locked", "is_solution", "is_task",
     "is_test_cell", "is_written_cell", "nbgrader_config", "public_lines", "region_texts", "release_notebook",
-    "secret_lines", "visible_source", "without_regions",
+    "secret_lines", "visible_source", "without_regions", "AssignmentInfo", "release_steps", "student_page_steps",
 ]
 
 COURSE_ID = "dnn-from-scratch"
@@ -163,6 +164,50 @@ def secret_lines(source_nb) -> list[str]:
 # the release
 # ---------------------------------------------------------------------------
 
+FOLDER_GUARD = """\
+# This notebook runs in its assignment folder, next to solutions/, autograder/ and data/.
+import pathlib
+if not (pathlib.Path("solutions").is_dir() and pathlib.Path("autograder").is_dir()):
+    raise FileNotFoundError("{assignment}.ipynb needs the files of its assignment folder: unzip {assignment}.zip "
+                            "and open the notebook in the folder it makes (see README.md there).")
+"""
+
+
+class AssignmentInfo(NbGraderPreprocessor):
+    """The release's own step, after nbgrader's: what the student's side needs to help them.
+
+    * The notebook's metadata (``course``) says which assignment it is and which graded cells
+      it has, so that a renamed notebook or a deleted cell can be explained to the student
+      (``autograder.runtime.assignment``).
+    * The first code cell starts with a guard: opened away from its folder (no ``solutions/``
+      or ``autograder/`` beside it), the notebook says what to do instead of failing on an import.
+    """
+
+    def preprocess(self, nb, resources):
+        assignment = resources.get("nbgrader", {}).get("assignment") or resources.get("assignment", "")
+        tests = {c.metadata.nbgrader["grade_id"]: float(c.metadata.nbgrader.get("points", 0))
+                 for c in nb.cells if is_test_cell(c)}
+        answers = [c.metadata.nbgrader["grade_id"] for c in nb.cells if is_answer_cell(c)]
+        nb.metadata["course"] = {"assignment": assignment, "test_cells": tests, "answer_cells": answers}
+        first_code = next((c for c in nb.cells if c.cell_type == "code"), None)
+        guard = FOLDER_GUARD.format(assignment=assignment)
+        if first_code is not None and not first_code.source.startswith(guard):
+            first_code.source = guard + "\n" + first_code.source
+        return nb, resources
+
+
+def release_steps() -> list[type]:
+    """The preprocessors of the release: nbgrader generate_assignment's own, then ``AssignmentInfo``."""
+    from nbgrader.converters import GenerateAssignment
+
+    return [*GenerateAssignment.class_traits()["preprocessors"].default(), AssignmentInfo]
+
+
+def student_page_steps() -> list[type]:
+    """What turns an executed source notebook into the student's view of it (the website's page):
+    the release's steps that change what a cell says, in the release's order."""
+    return [ClearSolutions, ClearHiddenTests, ClearMarkScheme, AssignmentInfo]
+
 
 def ensure_tools_on_path() -> None:
     """nbgrader runs the ``alembic`` command of its own environment: put the venv's bin on PATH."""
@@ -196,6 +241,7 @@ def generate_assignment(root: Path, assignment: str, db_url: str | None = None,
     ensure_tools_on_path()
     config = nbgrader_config(root, assignment, db_url=db_url)
     config.BaseConverter.force = True
+    config.GenerateAssignment.preprocessors = release_steps()
     quiet = logging.getLogger("autograder.plumbing.nbgrader")
     quiet.addHandler(logging.NullHandler())
     quiet.propagate = False

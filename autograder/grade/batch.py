@@ -46,7 +46,7 @@ from autograder.grade.submission import (
 )
 from autograder.grade import sandbox
 from autograder.course import Chapter, CourseDir, UsageError, file_logger
-from autograder.release.assignment import add_data, generate_assignment, prepare_source
+from autograder.release.assignment import add_student_files, generate_assignment, prepare_source
 from autograder.grade.report import write_csv
 from autograder.grade.score import ensure_expectations
 from autograder.plumbing import ensure_tools_on_path, public_lines, secret_lines
@@ -97,7 +97,7 @@ def prepare_course(course: CourseDir, chapter: Chapter, log) -> Path:
         copy_due_date(course.db_url, f"sqlite:///{template}", chapter.id)  # late penalties need it
     else:
         shutil.copyfile(template, course.db_path)
-    add_data(course, chapter)
+    add_student_files(course, chapter)
     return template
 
 
@@ -323,7 +323,7 @@ def _grade_with(pool: Workers, chapter: Chapter, submissions: Path, course: Cour
     source_nb = nbformat.read(chapter.path, as_version=4)
     secrets, public = tuple(secret_lines(source_nb)), tuple(public_lines(source_nb))
     data_dir = str(_data_dir())
-    expectations = ensure_expectations(chapter.path, course.release(chapter.id), course.work(chapter.id), data_dir, log)
+    expectations = ensure_expectations(chapter.path, course.source(chapter.id), course.work(chapter.id), data_dir, log)
 
     found = collect(submissions, course.work(chapter.id) / "unzipped")
     batch = Batch(chapter.id, course, protections=sandbox.protections(isolation, sandbox.cpu_seconds(limits.time_limit)))

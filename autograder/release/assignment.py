@@ -25,26 +25,18 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.course import DATA_DIR, Chapter, CourseDir, file_logger
+from autograder.course import DATA_DIR, ROOT, Chapter, CourseDir, file_logger
 from autograder.plumbing import generate_assignment as nbgrader_generate_assignment
+from autograder.plumbing import is_test_cell, is_written_cell
 from autograder.release.student_edition import RUNTIME_DIR, build_student_edition
 
-STUDENT_README = """\
-# {chapter}
-
-This folder is one assignment of *Training Deep Neural Networks from Scratch*.
-
-* `{chapter}.ipynb`: the notebook. Fill in every cell that says `raise NotImplementedError()`
-  and answer the written questions.
-* `solutions/`: the course's NumPy library, without the answers to this chapter and later ones
-  (they raise `NotImplementedError`; see `solutions/STUDENT_EDITION.txt`).
-* `autograder/checks.py`: the checks that the test cells call.
-* `data/`: the data sets the notebook reads.
-
-Open it with JupyterLab from this folder (`jupyter lab {chapter}.ipynb`), run every cell,
-and press **Validate** (nbgrader's button in the notebook toolbar) before you submit.
-Submit only `{chapter}.ipynb`, under this name.
-"""
+STUDENT_FILES = Path(__file__).resolve().parent / "student_files"  # JupyterLab and Validate settings
+README_TEMPLATE = STUDENT_FILES / "README.md.template"
+CONSTRAINTS = ROOT / "constraints.txt"
+#: what a student needs besides the library's own dependencies (pyproject.toml): JupyterLab and Validate
+STUDENT_TOOLS = ("jupyterlab", "nbgrader")
+#: files of the course's release folder that students do not need (the grader's probe)
+GRADER_ONLY = ("autograder/probe.py",)
 
 
 def chapter_data_files(chapter: Chapter) -> list[Path]:
@@ -80,7 +72,6 @@ def prepare_source(course: CourseDir, chapter: Chapter) -> Path:
     if runtime.exists():
         shutil.rmtree(runtime)
     shutil.copytree(RUNTIME_DIR, runtime, ignore=shutil.ignore_patterns("__pycache__"))
-    (source / "README.md").write_text(STUDENT_README.format(chapter=chapter.id), encoding="utf-8")
     return source
 
 
@@ -92,18 +83,91 @@ def generate_assignment(course: CourseDir, chapter: Chapter, db_url: str | None 
     return release / f"{chapter.id}.ipynb"
 
 
-def add_data(course: CourseDir, chapter: Chapter) -> None:
-    data = course.release(chapter.id) / "data"
+def add_student_files(course: CourseDir, chapter: Chapter) -> None:
+    """What the release adds for students beside nbgrader's output: the data, requirements.txt, a README,
+    and the settings of a student's JupyterLab (Validate, no instructor panels); the grader's probe goes."""
+    release = course.release(chapter.id)
+    data = release / "data"
     data.mkdir(exist_ok=True)
     for path in chapter_data_files(chapter):
         shutil.copyfile(path, data / path.name)
+    for name in GRADER_ONLY:
+        (release / name).unlink(missing_ok=True)
+    for path in sorted(STUDENT_FILES.rglob("*")):
+        if path.is_file() and path != README_TEMPLATE and "__pycache__" not in path.parts:
+            target = release / path.relative_to(STUDENT_FILES)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    (release / "requirements.txt").write_text(student_requirements(), encoding="utf-8")
+    (release / "README.md").write_text(student_readme(chapter), encoding="utf-8")
+
+
+def student_readme(chapter: Chapter) -> str:
+    """The assignment folder's README.md: what is in it, how to set up, open, Validate and submit."""
+    nb = nbformat.read(chapter.path, as_version=4)
+    title = next((line[2:].strip() for c in nb.cells if c.cell_type == "markdown"
+                  for line in c.source.splitlines() if line.startswith("# ")), chapter.id)
+    auto = sum(float(c.metadata.nbgrader.get("points", 0)) for c in nb.cells if is_test_cell(c))
+    written = sum(float(c.metadata.nbgrader.get("points", 0)) for c in nb.cells if is_written_cell(c))
+    return README_TEMPLATE.read_text(encoding="utf-8").format(
+        chapter=chapter.id, title=title, total=f"{auto + written:g}", auto=f"{auto:g}", written=f"{written:g}")
+
+
+def student_packages() -> list[str]:
+    """The library's dependencies (pyproject.toml's ``[project] dependencies``) and ``STUDENT_TOOLS``."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return [Requirement(text).name for text in project["dependencies"]] + list(STUDENT_TOOLS)
+
+
+def student_requirements() -> str:
+    """requirements.txt of an assignment: ``student_packages()`` and all they need, at the course's versions.
+
+    The versions come from the course's lock (constraints.txt); which packages, from the installed
+    packages' own requirements (environment markers evaluated here; a platform's extra needs, such
+    as pywinpty on Windows, are then resolved by pip).
+    """
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in CONSTRAINTS.read_text(encoding="utf-8").splitlines():
+        if "==" in line and not line.lstrip().startswith("#"):
+            name, version = line.split("==", 1)
+            pins[canonicalize_name(name)] = (name.strip(), version.strip())
+    needed, queue = set(), [canonicalize_name(p) for p in student_packages()]
+    while queue:
+        name = queue.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        try:
+            requires = distribution(name).requires or []
+        except PackageNotFoundError:
+            continue
+        for text in requires:
+            requirement = Requirement(text)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                queue.append(canonicalize_name(requirement.name))
+    missing = sorted(n for n in needed if n not in pins)
+    if missing:
+        raise RuntimeError(f"{CONSTRAINTS}: no pinned version of {', '.join(missing)}; run `make lock`")
+    lines = [f"{pins[n][0]}=={pins[n][1]}" for n in sorted(needed)]
+    header = ("# The packages this assignment's notebook and nbgrader's Validate need, at the course's versions.\n"
+              "# Install them into a fresh virtual environment: see README.md.\n")
+    return header + "\n".join(lines) + "\n"
 
 
 def release_chapter(course: CourseDir, chapter: Chapter, log: logging.Logger | None = None) -> Path:
     """Source, nbgrader release and data for one chapter; returns the release folder."""
     prepare_source(course, chapter)
     generate_assignment(course, chapter, log=log)
-    add_data(course, chapter)
+    add_student_files(course, chapter)
     return course.release(chapter.id)
 
 

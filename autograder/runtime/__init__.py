@@ -6,6 +6,12 @@ the package ``autograder``, into every release and assignment bundle next to the
 nothing else of it. Its modules therefore import only NumPy, IPython, ``solutions`` and each
 other (relatively).
 
-``checks``  the check functions every test cell calls (``from autograder.checks import check_close``)
-``probe``   what the grader's rewritten test cells call instead: send the received values as data
+``checks``      the check functions every test cell calls (``from autograder.checks import check_close``)
+``probe``       what the grader's rewritten test cells call instead: send the received values as data
+``assignment``  is the notebook still the assignment as released (renamed, a graded cell deleted)?
+                Checked when the notebook imports ``autograder``, and by Validate's hook.
 """
+
+from .assignment import check_open_notebook as _check_open_notebook
+
+_check_open_notebook()

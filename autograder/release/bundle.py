@@ -1,0 +1,57 @@
+"""The assignment bundle: the one zip file a student downloads from a chapter's page.
+
+``<chapter>.zip`` holds one folder, ``<chapter>/``: the chapter's release folder, made by the
+same release code as the course (``autograder.release.assignment.release_chapter``):
+
+* ``<chapter>.ipynb``: nbgrader's release of the chapter (stubs, no hidden tests);
+* ``solutions/``: the student edition of the library (this chapter's and later answers stubbed);
+* ``autograder/``: the checks the test cells import (not the grader);
+* ``data/``: the data the chapter reads;
+* ``requirements.txt``: the course's pinned versions of what the notebook and Validate need;
+* ``README.md``, ``jupyter_lab_config.py``, ``nbgrader_config.py``, ``.jupyter/``: how to set up,
+  open, Validate and submit, and the settings of a student's JupyterLab.
+
+The zip is reproducible: the same sources give the same bytes (members in a fixed order, with
+a fixed time stamp and permissions).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from pathlib import Path
+
+from autograder.course import Chapter, CourseDir
+from autograder.release.assignment import release_chapter
+
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip file can hold
+FILE_MODE = 0o644
+
+
+def zip_folder(folder: Path, target: Path, top: str) -> Path:
+    """Every file below ``folder`` into ``target``, under ``top/``, reproducibly."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".zip.partial")
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for path in files:
+            info = zipfile.ZipInfo(f"{top}/{path.relative_to(folder).as_posix()}", date_time=FIXED_TIME)
+            info.external_attr = FILE_MODE << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes(), compresslevel=9)
+    partial.replace(target)
+    return target
+
+
+def bundle(course: CourseDir, chapter: Chapter, out: Path) -> Path:
+    """``out/<chapter>.zip`` from the chapter's release folder in ``course``; returns its path."""
+    return zip_folder(course.release(chapter.id), Path(out) / f"{chapter.id}.zip", chapter.id)
+
+
+def write_bundles(chapters: list[Chapter], out: Path) -> list[Path]:
+    """``out/<chapter>.zip`` of each chapter, from fresh releases (one throwaway course directory)."""
+    with tempfile.TemporaryDirectory(prefix="bundles-") as scratch:
+        course = CourseDir(Path(scratch))
+        for chapter in chapters:
+            release_chapter(course, chapter)
+        return [bundle(course, chapter, out) for chapter in chapters]
