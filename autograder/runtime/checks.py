@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 _MAX_SHOWN = 12  # array elements shown in a message
-_MAX_CODE = 100  # characters of the test cell's failing line shown under a failed check
+_MAX_CODE = 64  # characters of the test cell's failing line shown under a failed check
 _RED_BOLD, _DIM, _RESET = "\x1b[1;31m", "\x1b[2m", "\x1b[0m"
 
 
