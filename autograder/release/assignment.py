@@ -34,8 +34,8 @@ STUDENT_README = """\
 
 This folder is one assignment of *Training Deep Neural Networks from Scratch*.
 
-* `{chapter}.ipynb`: the notebook. Fill in every cell that says `raise NotImplementedError()`
-  and answer the written questions.
+* `{chapter}.ipynb`: the notebook. Replace every `raise NotImplementedError("...: write this
+  function ...")` by your code, and answer the written questions.
 * `solutions/`: the course's NumPy library, without the answers to this chapter and later ones
   (they raise `NotImplementedError`; see `solutions/STUDENT_EDITION.txt`).
 * `autograder/checks.py`: the checks that the test cells call.
