@@ -117,6 +117,9 @@ c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = "{COURSE_ID}"
 # `python -m autograder grade` writes grades.csv here; keep `nbgrader export` from overwriting it.
 c.CsvExportPlugin.to = "nbgrader_export.csv"
+# `nbgrader generate_assignment` (and formgrader's Generate) make the same stubs as `python -m autograder release`.
+from autograder.plumbing import RELEASE_PREPROCESSORS  # noqa: E402
+c.GenerateAssignment.preprocessors = RELEASE_PREPROCESSORS
 '''
 
 

@@ -10,29 +10,37 @@ Everything here is what nbgrader itself already knows, said once:
   line that contains the delimiter opens or closes the region);
 * which lines of a chapter are secret: in a solution or hidden-test region, and not shown
   by the release anyway;
-* the release: nbgrader's ``GenerateAssignment`` converter, in this process, with one step of
-  the course's own at the end (``AssignmentInfo``).
+* the stubs: nbgrader's ``ClearSolutions``, whose ``raise NotImplementedError`` says which
+  function to write, in which exercise and chapter (``ClearSolutionsWithNamedStubs``);
+* the release: nbgrader's ``GenerateAssignment`` converter, in this process, with those stubs
+  and one step of the course's own at the end (``AssignmentInfo``).
 """
 
 from __future__ import annotations
 
+import ast
+import json
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, ClearSolutions, NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_locked, is_solution, is_task
+from traitlets import Unicode
 from traitlets.config import Config
 
 __all__ = [
-    "COURSE_ID", "HIDDEN_TESTS", "MARK_SCHEME", "MARKERS", "SOLUTION", "Delimiters", "generate_assignment",
+    "COURSE_ID", "HIDDEN_TESTS", "MARK_SCHEME", "MARKERS", "RELEASE_PREPROCESSORS", "SOLUTION",
+    "ClearSolutionsWithNamedStubs", "Delimiters", "chapter_of", "exercise_of", "generate_assignment",
     "hidden_line_numbers", "is_answer_cell", "is_grade", "is_graded", "is_locked", "is_solution", "is_task",
     "is_test_cell", "is_written_cell", "nbgrader_config", "public_lines", "region_texts", "release_notebook",
-    "secret_lines", "visible_source", "without_regions", "AssignmentInfo", "release_steps", "student_page_steps",
+    "secret_lines", "visible_source", "without_regions", "AssignmentInfo", "STUDENT_PAGE_PREPROCESSORS",
 ]
 
 COURSE_ID = "dnn-from-scratch"
@@ -161,6 +169,103 @@ def secret_lines(source_nb) -> list[str]:
 
 
 # ---------------------------------------------------------------------------
+# the stubs
+# ---------------------------------------------------------------------------
+
+CHAPTER_HEADING = re.compile(r"^#\s+(\d+)\.\s", re.MULTILINE)  # "# 3. Activation functions ..."
+EXERCISE_HEADING = re.compile(r"^#{1,6}\s+((?:Exercise|Part)\b.*)$", re.MULTILINE)  # "### Exercise 1 (seed 000): ReLU"
+ASIDE = re.compile(r"\s+\([^()]*\)")  # " (3 points)", " (seed 000)"; not the "(a, b)" of "L(a, b)"
+
+
+def chapter_of(cells) -> str:
+    """``chapter 3`` from the notebook's ``# 3. Title`` heading; "" without one."""
+    for cell in cells:
+        found = CHAPTER_HEADING.search(cell.source) if cell.cell_type == "markdown" else None
+        if found:
+            return f"chapter {found[1]}"
+    return ""
+
+
+def exercise_of(cells) -> str:
+    """The last exercise heading (``Exercise ...`` or ``Part ...``) of these markdown cells, without asides."""
+    headings = [h for c in cells if c.cell_type == "markdown" and not is_solution(c) for h in EXERCISE_HEADING.findall(c.source)]
+    return ASIDE.sub("", headings[-1]).replace("$", "").strip() if headings else ""
+
+
+def definition_at(source: str, line: int) -> tuple[str, str] | None:
+    """(kind, dotted name) of the innermost ``def`` or ``class`` around a 1-based line; None outside any."""
+    try:
+        tree = ast.parse("\n".join("" if l.lstrip().startswith(("%", "!")) else l for l in source.split("\n")))
+    except SyntaxError:
+        return None
+    names, kind, node = [], None, tree
+    while True:
+        inner = next((child for child in ast.iter_child_nodes(node)
+                      if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                      and child.lineno <= line <= child.end_lineno), None)
+        if inner is None:
+            break
+        method = kind == "class" and not isinstance(inner, ast.ClassDef)
+        kind = "class" if isinstance(inner, ast.ClassDef) else "method" if method else "function"
+        names.append(inner.name)
+        node = inner
+    return (kind, ".".join(names)) if names else None
+
+
+class ClearSolutionsWithNamedStubs(ClearSolutions):
+    """nbgrader's ClearSolutions whose stubs say what to write, where.
+
+    Each solution region of a code cell becomes nbgrader's stub, with a message in its
+    ``raise NotImplementedError(...)``: the function (or method) around the region, the
+    exercise (the last ``Exercise``/``Part`` heading before the cell) and the chapter
+    (the ``# N. Title`` heading), e.g. ``relu: write this function (chapter 3, Exercise
+    1: ReLU and Leaky ReLU)``. Written answers keep nbgrader's text stub. Set ``chapter``
+    and ``exercise`` to clear a single cell out of its notebook (``preprocess_cell``).
+    """
+
+    chapter = Unicode("", help="the chapter the stubs name, e.g. 'chapter 3'")
+    exercise = Unicode("", help="the exercise the stubs name (the last exercise heading so far)")
+
+    def preprocess(self, nb, resources):
+        self.chapter, self.exercise = chapter_of(nb.cells), ""
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        self.exercise = exercise_of([cell]) or self.exercise
+        language = resources["language"]
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if cell.cell_type == "code" and is_solution(cell) and cell.source == self.code_stub[language]:
+            cell.source = self._named(cell.source, None)  # a whole answer cell without a region
+        return cell, resources
+
+    def _replace_solution_region(self, cell, language):
+        original = cell.source
+        replaced = super()._replace_solution_region(cell, language)
+        if replaced and cell.cell_type == "code":
+            cell.source = self._name_stubs(original, cell.source, language)
+        return replaced
+
+    def _name_stubs(self, original: str, cleared: str, language: str) -> str:
+        """Name each stub of ``cleared``: nbgrader put region k's stub where the region began."""
+        lines, stub_length, removed = cleared.split("\n"), len(self.code_stub[language].split("\n")), 0
+        starts = [n for n, line in enumerate(original.split("\n")) if self.begin_solution_delimeter in line]
+        ends = [n for n, line in enumerate(original.split("\n")) if self.end_solution_delimeter in line]
+        for k, (first, last) in enumerate(zip(starts, ends)):
+            for at in range(first - removed + k * stub_length, first - removed + (k + 1) * stub_length):
+                lines[at] = self._named(lines[at], definition_at(original, first + 1))
+            removed += last - first + 1
+        return "\n".join(lines)
+
+    def _named(self, text: str, definition: tuple[str, str] | None) -> str:
+        """``text`` with its bare ``NotImplementedError()`` given the message for ``definition``."""
+        place = ", ".join(part for part in (self.chapter, self.exercise) if part)
+        what = f"{definition[1]}: write this {definition[0]}" if definition else "write your code here"
+        message = f"{what} ({place})" if place else what
+        literal = json.dumps(message, ensure_ascii=False)  # a JSON string is a Python string literal
+        return text.replace("NotImplementedError()", f"NotImplementedError({literal})")
+
+
+# ---------------------------------------------------------------------------
 # the release
 # ---------------------------------------------------------------------------
 
@@ -196,17 +301,13 @@ class AssignmentInfo(NbGraderPreprocessor):
         return nb, resources
 
 
-def release_steps() -> list[type]:
-    """The preprocessors of the release: nbgrader generate_assignment's own, then ``AssignmentInfo``."""
-    from nbgrader.converters import GenerateAssignment
-
-    return [*GenerateAssignment.class_traits()["preprocessors"].default(), AssignmentInfo]
-
-
-def student_page_steps() -> list[type]:
-    """What turns an executed source notebook into the student's view of it (the website's page):
-    the release's steps that change what a cell says, in the release's order."""
-    return [ClearSolutions, ClearHiddenTests, ClearMarkScheme, AssignmentInfo]
+#: nbgrader's ``GenerateAssignment`` steps, with the named stubs in place of ``ClearSolutions``
+#: (so the gradebook's checksums are those of the notebook students get), then ``AssignmentInfo``
+RELEASE_PREPROCESSORS = [ClearSolutionsWithNamedStubs if step is ClearSolutions else step
+                         for step in GenerateAssignment.class_traits()["preprocessors"].default()] + [AssignmentInfo]
+#: what turns an executed source notebook into the student's view of it (the website's page): the
+#: release's steps that change what a cell says, in the release's order
+STUDENT_PAGE_PREPROCESSORS = [ClearSolutionsWithNamedStubs, ClearHiddenTests, ClearMarkScheme, AssignmentInfo]
 
 
 def ensure_tools_on_path() -> None:
@@ -232,16 +333,16 @@ def generate_assignment(root: Path, assignment: str, db_url: str | None = None,
                         log: logging.Logger | None = None) -> Path:
     """nbgrader's ``generate_assignment`` of ``root/source/<assignment>/``; returns the release folder.
 
-    Solutions become nbgrader's stubs, hidden tests and mark schemes are removed, the other
-    files of the source folder are copied, and the gradebook learns the assignment's cells.
+    Solutions become named stubs (``ClearSolutionsWithNamedStubs``), hidden tests and mark
+    schemes are removed, the other files of the source folder are copied, and the gradebook
+    learns the assignment's cells.
     """
-    from nbgrader.converters import GenerateAssignment
     from nbgrader.coursedir import CourseDirectory
 
     ensure_tools_on_path()
     config = nbgrader_config(root, assignment, db_url=db_url)
     config.BaseConverter.force = True
-    config.GenerateAssignment.preprocessors = release_steps()
+    config.GenerateAssignment.preprocessors = RELEASE_PREPROCESSORS
     quiet = logging.getLogger("autograder.plumbing.nbgrader")
     quiet.addHandler(logging.NullHandler())
     quiet.propagate = False

@@ -2,24 +2,25 @@
 
 Every chapter notebook in ``chapters/`` is an nbgrader source. These helpers run
 the real nbgrader on it: ``generate_assignment`` for the student release (in a
-throwaway course directory) and nbgrader's ``Validator`` to execute and grade it.
+throwaway course directory, with the course's named stubs, ``autograder.plumbing``)
+and nbgrader's ``Validator`` to execute and grade it.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 from nbgrader.validator import Validator
 from traitlets.config import Config
 
+from autograder.plumbing import (
+    generate_assignment,
+    secret_lines,  # noqa: F401  (the chapter tests import it from here)
+)
 from autograder.plumbing import public_lines as feedback_public_lines
-from autograder.plumbing import secret_lines  # noqa: F401  (the chapter tests import it from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER_DIR = ROOT / "chapters"
@@ -52,24 +53,11 @@ def written_cells(nb) -> list:
 
 
 def generate_release(chapter: str, course_dir: Path) -> Path:
-    """Run ``nbgrader generate_assignment`` on a chapter; return the release notebook's path."""
+    """The course's ``nbgrader generate_assignment`` of a chapter (named stubs); the release notebook's path."""
     source_dir = course_dir / "source" / chapter
     source_dir.mkdir(parents=True, exist_ok=True)
     shutil.copy(chapter_path(chapter), source_dir / f"{chapter}.ipynb")
-    command = [
-        sys.executable, "-m", "nbgrader", "generate_assignment", chapter,
-        "--force",
-        f"--CourseDirectory.root={course_dir}",
-        f"--CourseDirectory.db_url=sqlite:///{course_dir / 'gradebook.db'}",
-        "--CourseDirectory.course_id=dnn-from-scratch",
-    ]
-    # nbgrader runs the `alembic` command of its own environment: put it on PATH
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    completed = subprocess.run(command, cwd=course_dir, capture_output=True, text=True, env=env)
-    release = course_dir / "release" / chapter / f"{chapter}.ipynb"
-    if completed.returncode != 0 or not release.exists():
-        raise RuntimeError(f"nbgrader generate_assignment {chapter} failed:\n{completed.stdout}\n{completed.stderr}")
-    return release
+    return generate_assignment(course_dir, chapter) / f"{chapter}.ipynb"
 
 
 class RecordingValidator(Validator):

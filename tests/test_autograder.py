@@ -12,14 +12,23 @@ import json
 import subprocess
 import sys
 import zipfile
+from types import SimpleNamespace
 
 import nbformat
 import pytest
+from nbgrader.preprocessors import ClearSolutions
 
 from autograder import cli
 from autograder.course import ROOT, Chapter, all_chapters
 from autograder.grade.feedback import friendly_error
-from autograder.plumbing import public_lines, secret_lines, visible_source
+from autograder.grade.sanitize import RestoreCells
+from autograder.plumbing import (
+    RELEASE_PREPROCESSORS,
+    ClearSolutionsWithNamedStubs,
+    public_lines,
+    secret_lines,
+    visible_source,
+)
 from autograder.release.student_edition import (
     answer_map,
     build_student_edition,
@@ -265,6 +274,70 @@ def test_student_edition_stubs_raise_and_name_the_chapter_earlier_answers_work(t
                            capture_output=True, text=True)
     assert later.returncode == 0, later.stderr
     assert "RUNS" in later.stdout  # called with None arguments it fails, but not as a stub
+
+
+# ---------------------------------------------------------------------------
+# the named stubs (no kernel)
+# ---------------------------------------------------------------------------
+
+
+def answer(source: str, grade_id: str, cell_type: str = "code"):
+    make = nbformat.v4.new_code_cell if cell_type == "code" else nbformat.v4.new_markdown_cell
+    cell = make(source)
+    cell.metadata["nbgrader"] = {"solution": True, "grade": cell_type == "markdown", "grade_id": grade_id,
+                                 "locked": False, "schema_version": 3, "points": 1 if cell_type == "markdown" else 0}
+    return cell
+
+
+def stubbed(cells) -> list[str]:
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb, _ = ClearSolutionsWithNamedStubs().preprocess(nb, {})
+    return [cell.source for cell in nb.cells]
+
+
+def test_each_stub_names_its_function_or_method_exercise_and_chapter():
+    region = "### BEGIN SOLUTION\n{indent}return 1\n{indent}### END SOLUTION"
+    sources = stubbed([
+        nbformat.v4.new_markdown_cell("# 4. Momentum\n\nText."),
+        nbformat.v4.new_markdown_cell("## Build it\n### Part 2: the step $m(t)$ (3 points)"),
+        answer('def step(w):\n    """Doc."""\n    ' + region.format(indent="    ") + "\n\n\ndef other(w):\n    "
+               + region.format(indent="    "), "step_answer"),
+        nbformat.v4.new_markdown_cell("### Exercise 3 (seed 000): nodes"),
+        answer("class Node:\n    def forward(self, x):\n        " + region.format(indent="        "), "node_answer"),
+        answer("x = 1\n" + region.format(indent=""), "top_level_answer"),
+        answer("x = 1", "whole_cell_answer"),
+        answer("### BEGIN SOLUTION\nmodel answer\n### END SOLUTION", "written", cell_type="markdown"),
+    ])
+    assert sources[2] == (
+        'def step(w):\n    """Doc."""\n    # YOUR CODE HERE\n'
+        '    raise NotImplementedError("step: write this function (chapter 4, Part 2: the step m(t))")\n\n\n'
+        'def other(w):\n    # YOUR CODE HERE\n'
+        '    raise NotImplementedError("other: write this function (chapter 4, Part 2: the step m(t))")')
+    assert sources[4].endswith(
+        '        raise NotImplementedError("Node.forward: write this method (chapter 4, Exercise 3: nodes)")')
+    assert sources[5] == 'x = 1\n# YOUR CODE HERE\nraise NotImplementedError("write your code here (chapter 4, Exercise 3: nodes)")'
+    assert sources[6] == '# YOUR CODE HERE\nraise NotImplementedError("write your code here (chapter 4, Exercise 3: nodes)")'
+    assert sources[7] == "YOUR ANSWER HERE"
+    for source in sources[2:7]:
+        compile(source, "stub", "exec")  # every stub is Python
+
+
+def test_stubs_without_headings_still_name_the_function():
+    sources = stubbed([answer("def f():\n    ### BEGIN SOLUTION\n    pass\n    ### END SOLUTION", "f_answer")])
+    assert sources == ['def f():\n    # YOUR CODE HERE\n    raise NotImplementedError("f: write this function")']
+
+
+def test_the_release_and_the_restored_answer_use_the_named_stubs():
+    assert ClearSolutionsWithNamedStubs in RELEASE_PREPROCESSORS and ClearSolutions not in RELEASE_PREPROCESSORS
+    restore = RestoreCells()
+    restore.stubs = ClearSolutionsWithNamedStubs(chapter="chapter 0", exercise="Exercise 2: scale")
+    source_cell = SimpleNamespace(name="scale_answer", cell_type="code", locked=False, checksum="",
+                                  source="def scale(x, k):\n    ### BEGIN SOLUTION\n    return k * x\n    ### END SOLUTION")
+    cell = restore.missing_cell_transform(source_cell, 0, is_solution=True)
+    assert "return k * x" not in cell["source"]
+    assert cell["source"].endswith(
+        'def scale(x, k):\n    # YOUR CODE HERE\n'
+        '    raise NotImplementedError("scale: write this function (chapter 0, Exercise 2: scale)")')
 
 
 # ---------------------------------------------------------------------------

@@ -7,13 +7,21 @@ For each notebook in chapters/ (CHAPTERS.md):
 * the release made by ``nbgrader generate_assignment`` contains no solution
   and no hidden test, ``nbgrader validate --invert`` passes on it (a blank
   release earns nothing), and executing it raises nothing but the stubs'
-  ``NotImplementedError``.
+  ``NotImplementedError``;
+* every stub of the release names its function, exercise and chapter, e.g.
+  ``raise NotImplementedError("relu: write this function (chapter 3, Exercise 1: ReLU and
+  Leaky ReLU)")`` (``autograder.plumbing.ClearSolutionsWithNamedStubs``), and a blank
+  release raises no ``NotImplementedError`` without a message.
 
 The notebooks themselves also run under ``pytest --nbval-lax chapters/``.
 """
 
 from __future__ import annotations
 
+import ast
+import re
+
+import nbformat
 import pytest
 
 from chapter_tools import (
@@ -90,8 +98,73 @@ def test_release_hides_solutions_and_blank_release_scores_nothing(chapter, tmp_p
 
     results, executed = validate(release_path, invert=True)
     assert results == {}, f"{chapter}: nbgrader validate --invert failed: some tests pass on a blank release:\n{results}"
-    unexpected = [e for e in errors_in(executed) if e[1] != "NotImplementedError"]
+    unexpected = [e for e in errors_in(executed) if e[1] != "NotImplementedError" or not e[2].strip()]
     assert not unexpected, (
-        f"{chapter}: the blank release raised errors other than the stubs' NotImplementedError "
+        f"{chapter}: the blank release raised errors other than the stubs' NotImplementedError with its message "
         f"(cell index, exception, message): {unexpected}"
     )
+
+
+STUB = re.compile(r'^(?P<indent>\s*)raise NotImplementedError\("(?P<what>[^"]*) \(chapter (?P<chapter>\d+)(?:, (?P<exercise>[^"]+))?\)"\)$')
+
+
+def innermost_definition(source: str, line: int) -> str | None:
+    """The dotted name of the innermost def/class around a 1-based line of a cell, by its indentation and ast."""
+    names, node = [], ast.parse(source)
+    while True:
+        inner = [n for n in ast.iter_child_nodes(node) if isinstance(n, (ast.FunctionDef, ast.ClassDef))
+                 and n.lineno <= line <= n.end_lineno]
+        if not inner:
+            return ".".join(names) or None
+        node = inner[0]
+        names.append(node.name)
+
+
+@per_chapter(pytest.mark.slow)
+def test_every_stub_names_its_function_exercise_and_chapter(chapter, tmp_path):
+    """Run All on a blank release stops at a stub that says what to write, in which exercise and chapter."""
+    source = read_chapter(chapter)
+    release = nbformat.read(generate_release(chapter, tmp_path), as_version=4)
+    regions = sum(c.source.count("### BEGIN SOLUTION") for c in answer_cells(source))
+    stubs = 0
+    headings: list[str] = []
+    for cell in release.cells:
+        if cell.cell_type == "markdown":
+            headings += [line for line in cell.source.splitlines() if line.startswith("#")]
+        if cell not in answer_cells(release):
+            continue
+        grade_id = nbgrader_meta(cell)["grade_id"]
+        lines = cell.source.splitlines()
+        assert "raise NotImplementedError()" not in cell.source, f"{chapter}: {grade_id} has a bare stub"
+        for number, line in enumerate(lines, start=1):
+            if "NotImplementedError" not in line:
+                continue
+            stub = STUB.match(line)
+            assert stub, f"{chapter}: {grade_id}: not a named stub: {line!r}"
+            stubs += 1
+            assert int(stub["chapter"]) == int(chapter[:2]), f"{chapter}: {grade_id}: {line!r} names another chapter"
+            function = innermost_definition(cell.source, number)
+            kind = "method" if function and "." in function else "function"
+            assert stub["what"] == f"{function}: write this {kind}", f"{chapter}: {grade_id}: {line!r} is in {function}"
+            exercise = stub["exercise"]
+            label = exercise.split(":")[0] if exercise else ""
+            assert re.fullmatch(r"(Exercise|Part) \w+", label), f"{chapter}: {grade_id}: no exercise in {line!r}"
+            nearest = [h for h in headings if re.match(r"#+\s+(Exercise|Part)\b", h)][-1]
+            assert re.match(rf"#+\s+{label}\b", nearest), f"{chapter}: {grade_id}: {label!r}, but the heading is {nearest!r}"
+    assert stubs == regions, f"{chapter}: {stubs} named stubs for {regions} solution regions"
+    for cell in written_cells(release):
+        assert cell.source.strip() == "YOUR ANSWER HERE", f"{chapter}: {nbgrader_meta(cell)['grade_id']}: {cell.source!r}"
+
+
+@pytest.mark.slow
+def test_the_stubs_of_chapters_2_and_3_read_as_the_course_wants(tmp_path):
+    release = nbformat.read(generate_release("03_activations", tmp_path / "03"), as_version=4)
+    text = "\n".join(c.source for c in answer_cells(release))
+    assert 'raise NotImplementedError("relu: write this function (chapter 3, Exercise 1: ReLU and Leaky ReLU)")' in text
+    assert ('raise NotImplementedError("relu_backward: write this function (chapter 3, Exercise 2: the backward '
+            'passes)")') in text
+    release = nbformat.read(generate_release("02_backprop_iris", tmp_path / "02"), as_version=4)
+    text = "\n".join(c.source for c in answer_cells(release))
+    assert ('        raise NotImplementedError("AddNode.backward: write this method (chapter 2, Part A: add and '
+            'multiply nodes)")') in text
+    assert "Part B: every partial of L(a, b, c))" in text  # no "(2 points)", no "$" of the heading's math

@@ -18,9 +18,10 @@ import nbformat
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.api import MissingEntry
-from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions, DeduplicateIds, OverwriteCells
+from nbgrader.preprocessors import ClearHiddenTests, DeduplicateIds, OverwriteCells
 
 from autograder.grade.journal import cell_label, journal_of
+from autograder.plumbing import ClearSolutionsWithNamedStubs, chapter_of, exercise_of
 
 SCHEMA_VERSION = 3
 
@@ -66,12 +67,14 @@ class RestoreCells(OverwriteCells):
     restores edited test cells. Deleted test cells (or test cells whose
     metadata was stripped) are added back (``add_missing_cells``) next to the
     nearest cell that is still there, which also works when the answer cell
-    before them was deleted too (nbgrader's own placement then fails).
+    before them was deleted too (nbgrader's own placement then fails). A deleted
+    answer cell comes back as the release had it: with the course's named stubs.
     """
 
     def preprocess(self, nb, resources):
         self.journal = journal_of(resources)
         self.add_missing_cells = True
+        self.stubs = ClearSolutionsWithNamedStubs()
         return super().preprocess(nb, resources)
 
     def report_change(self, name, attr, old, new):
@@ -92,13 +95,11 @@ class RestoreCells(OverwriteCells):
         """nbgrader's restored cell; an answer cell is restored as the release had it, never with the solution."""
         cell = super().missing_cell_transform(source_cell, max_score, is_solution=is_solution, is_task=is_task)
         if is_solution or is_task:
-            released = NotebookNode(cell_type=source_cell.cell_type, source=source_cell.source, metadata={})
-            clear = ClearSolutions()
-            code = source_cell.cell_type == "code"
-            if not clear._replace_solution_region(released, "python"):
-                released.source = clear.code_stub["python"] if code else clear.text_stub
+            released = NotebookNode(cell_type=source_cell.cell_type, source=source_cell.source,
+                                    metadata={"nbgrader": {"solution": True}})
+            self.stubs.preprocess_cell(released, {"language": "python"}, 0)
             notice = self.missing_cell_notification.format(cell_id=source_cell.name)
-            cell["source"] = ("# " if code else "") + notice + released.source
+            cell["source"] = ("# " if source_cell.cell_type == "code" else "") + notice + released.source
         return cell
 
     def _canonical_metadata(self, cell: NotebookNode, cell_index: int) -> None:
@@ -175,6 +176,8 @@ class RestoreCells(OverwriteCells):
             after = [where[n] for n in order[position + 1 :] if n in where]
             index = max(before) + 1 if before else min(after) if after else len(nb.cells)
             source_cell = self.gradebook.find_source_cell(name, self.notebook_id, self.assignment_id)
+            # the stubs name the exercise and chapter of the headings before the restored cell
+            self.stubs = ClearSolutionsWithNamedStubs(chapter=chapter_of(nb.cells), exercise=exercise_of(nb.cells[:index]))
             restored = self.missing_cell_transform(source_cell, grade_cells[name].max_score, is_solution=name in solution_ids)
             restored = nbformat.from_dict(restored)
             restored.id = re.sub(r"[^A-Za-z0-9_-]", "-", f"restored-{name}")[:64]

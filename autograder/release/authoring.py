@@ -21,7 +21,10 @@ Cell kinds (nbgrader schema 3):
 
 * ``answer``: an autograded answer cell (``solution: true``); the release
   replaces each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region with
-  nbgrader's stub, ``raise NotImplementedError()``.
+  nbgrader's stub, named: ``raise NotImplementedError("relu: write this function
+  (chapter 3, Exercise 1: ...)")`` (the chapter comes from the ``# N. Title`` heading,
+  the exercise from the last ``### Exercise ...`` or ``### Part ...`` heading before
+  the cell).
 * ``tests``: an autograder test cell with points (``grade: true, locked: true``);
   ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` regions are removed
   from the release.

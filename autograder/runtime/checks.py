@@ -8,9 +8,13 @@ a *name* for the check, the value the student's code *received*, and what is
     check_close("relu on the lecture's x", relu(x), [0, 0, 0, 0, 1, 5, 10, 20, 100])
 
 On success a check prints one line (``ok: <name>``). On failure it raises
-``CheckFailed`` (an ``AssertionError``) whose message says what was received,
-what was expected, where they differ most, and a hint. nbgrader scores a test
-cell by whether it raised, so every check in a cell must pass for its points.
+``CheckFailed`` (an ``AssertionError``) that names the most informative problem
+first: a wrong shape, then wrong values (how many, where the largest difference
+is and by how much, NaN or inf), then a wrong dtype; then what was received,
+what was expected, and a hint. nbgrader scores a test cell by whether it raised,
+so every check in a cell must pass for its points. In JupyterLab (and in the
+dialog of nbgrader's Validate button) a failed check shows as that short block
+and the line of the test cell, without the frames of this helper.
 
 Why one helper: how results are compared and scored can change in one place.
 Every check is identified by its name and compares plain data (arrays and
@@ -32,10 +36,57 @@ __all__ = [
 ]
 
 _MAX_SHOWN = 12  # array elements shown in a message
+_MAX_CODE = 64  # characters of the test cell's failing line shown under a failed check
+_RED_BOLD, _DIM, _RESET = "\x1b[1;31m", "\x1b[2m", "\x1b[0m"
 
 
 class CheckFailed(AssertionError):
-    """A check failed; the message is written for the learner."""
+    """A check failed. ``str()`` is the learner's message; the grader's feedback shows it too.
+
+    The message has one line ``<name>: <problem>``, then ``received:``, ``expected:``
+    and ``hint:`` lines when there is something to say. In IPython the error shows
+    as the same block under a ``Check failed`` title (``_render_traceback_``).
+    """
+
+    def __init__(self, name: str, problem: str, received: str | None = None, expected: str | None = None,
+                 hint: str = "") -> None:
+        self.name, self.problem, self.received, self.expected, self.hint = name, problem, received, expected, hint
+        super().__init__("\n".join([f"{name}: {problem}", *self._details()]))
+
+    def __reduce__(self):
+        return type(self), (self.name, self.problem, self.received, self.expected, self.hint)
+
+    def _details(self) -> list[str]:
+        shown = (("received", self.received), ("expected", self.expected), ("hint", self.hint or None))
+        # a multi-line array lines up under its first line
+        return [f"  {label}: " + text.replace("\n", "\n" + " " * (len(label) + 4)) for label, text in shown if text is not None]
+
+    def _render_traceback_(self) -> list[str]:
+        """The lines IPython shows for this error: the block and the test cell's line, no frames, no paths."""
+        lines = [f"{_RED_BOLD}Check failed: {self.name}{_RESET}", f"  {self.problem}", *self._details()]
+        where = _cell_line(self.__traceback__)
+        return lines + ([f"{_DIM}{where}{_RESET}"] if where else [])
+
+
+def _cell_line(traceback: Any) -> str | None:
+    """``Cell In[7], line 3: <code>``, IPython's label of the first notebook-cell frame of a traceback."""
+    try:
+        import linecache
+
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        while traceback is not None and shell is not None:
+            filename = traceback.tb_frame.f_code.co_filename
+            label = shell.compile.format_code_name(filename)
+            if label is not None:
+                code = linecache.getline(filename, traceback.tb_lineno).strip()
+                code = code if len(code) <= _MAX_CODE else code[: _MAX_CODE - 3] + "..."
+                return f"{label[0]} {label[1]}, line {traceback.tb_lineno}" + (f": {code}" if code else "")
+            traceback = traceback.tb_next
+    except Exception:  # noqa: BLE001, S110 - the location is a courtesy; the block stands without it
+        pass
+    return None
 
 
 class Unsupported:
@@ -53,14 +104,7 @@ def _type_name(value: Any) -> str:
 
 
 def _fail(name: str, problem: str, received: str | None = None, expected: str | None = None, hint: str = "") -> None:
-    lines = [f"{name}: {problem}"]
-    if received is not None:
-        lines.append(f"  received: {received}")
-    if expected is not None:
-        lines.append(f"  expected: {expected}")
-    if hint:
-        lines.append(f"  hint: {hint}")
-    raise CheckFailed("\n".join(lines))
+    raise CheckFailed(name, problem, received, expected, hint)
 
 
 def _passed(name: str) -> None:
@@ -80,6 +124,53 @@ def _show(value: Any) -> str:
     if array.size > _MAX_SHOWN:
         text = f"{text[:-1]}, ...] (shape {array.shape}, first {_MAX_SHOWN} shown)"
     return text
+
+
+def _number(value: Any) -> str:
+    return f"{float(value):.8g}"
+
+
+def _index(array: np.ndarray, flat: int) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.unravel_index(flat, array.shape))
+
+
+def _shape_problem(got: np.ndarray, want: np.ndarray, what: str = "") -> str | None:
+    if got.shape == want.shape:
+        return None
+    return f"wrong shape {got.shape}, expected shape {want.shape}{what}"
+
+
+def _not_finite_problem(got: np.ndarray, want: np.ndarray) -> str | None:
+    """Where ``got`` has NaN or inf and ``want`` a finite number (same shapes, float64)."""
+    bad = ~np.isfinite(got) & np.isfinite(want)
+    if not np.any(bad):
+        return None
+    first = int(np.flatnonzero(bad)[0])
+    values = f"received {_number(got.reshape(-1)[first])}, expected {_number(want.reshape(-1)[first])}"
+    if got.ndim == 0:
+        return f"the value is NaN or inf: {values}"
+    return f"{int(np.count_nonzero(bad))} of {got.size} values are NaN or inf, the first at index {_index(got, first)}: {values}"
+
+
+def _values_problem(got: np.ndarray, want: np.ndarray, wrong: np.ndarray, allowed: np.ndarray | None = None) -> str:
+    """How many values are wrong, and the largest difference: where, received, expected, by how much."""
+    difference = np.where(wrong, np.abs(got - want), -1.0).reshape(-1)
+    worst = int(np.argmax(difference))
+    received, expected = got.reshape(-1)[worst], want.reshape(-1)[worst]
+    detail = f"received {_number(received)}, expected {_number(expected)}"
+    if np.isfinite(difference[worst]):
+        detail += f", off by {difference[worst]:.3g}"
+    if allowed is not None and difference[worst] < 100 * allowed.reshape(-1)[worst]:
+        detail += f" (allowed: {allowed.reshape(-1)[worst]:.2g})"
+    if got.ndim == 0:
+        return detail
+    count = int(np.count_nonzero(wrong))
+    largest = "the largest difference" if count > 1 else "the difference"
+    return f"{count} of {got.size} values differ; {largest} is at index {_index(got, worst)}: {detail}"
+
+
+def _dtype_problem(got: np.ndarray, dtype: Any) -> str | None:
+    return None if got.dtype == np.dtype(dtype) else f"the values are right but the dtype is {got.dtype}, expected {np.dtype(dtype)}"
 
 
 def as_plain_array(name: str, received: Any, hint: str = "") -> np.ndarray:
@@ -118,41 +209,33 @@ def check_close(
     dtype: Any = None,
     hint: str = "",
 ) -> None:
-    """Check that ``received`` equals ``expected`` within tolerances, shape included.
+    """Check that ``received`` equals ``expected`` within tolerances: shape, then values, then dtype.
 
     Args:
         name: what is checked, in words a learner understands.
         received: the student's result (array or number).
         expected: the right answer.
         rtol, atol: as in ``np.allclose``: |received - expected| <= atol + rtol * |expected|.
-        dtype: if given, the received array must have exactly this dtype.
+        dtype: if given, the received array must have exactly this dtype (checked after the values).
         hint: what to look at when the check fails.
     """
     got = as_plain_array(name, received, hint)
     want = np.asarray(expected)
-    if got.shape != want.shape:
-        _fail(name, f"wrong shape {got.shape}, expected shape {want.shape}", hint=hint)
-    if dtype is not None and got.dtype != np.dtype(dtype):
-        _fail(name, f"wrong dtype {got.dtype}, expected {np.dtype(dtype)}", hint=hint or "keep float32 end to end")
+    problem = _shape_problem(got, want)
+    if problem:
+        _fail(name, problem, hint=hint)
     got64, want64 = got.astype(np.float64), want.astype(np.float64)
-    if not np.all(np.isfinite(got64)) and np.all(np.isfinite(want64)):
-        where = tuple(int(i) for i in np.argwhere(~np.isfinite(got64))[0]) if got64.ndim else ()
-        _fail(name, f"contains NaN or inf (first at index {where})", _show(got), _show(want), hint)
+    shown = (_show(got), _show(want)) if got.ndim else (None, None)  # a number's problem line says both
+    problem = _not_finite_problem(got64, want64)
+    if problem:
+        _fail(name, problem, *shown, hint)
     close = np.isclose(got64, want64, rtol=rtol, atol=atol, equal_nan=True)
     if not np.all(close):
-        error = np.array(np.abs(got64 - want64), dtype=np.float64, ndmin=1)
-        error[np.reshape(close, error.shape)] = 0.0
-        if got64.ndim == 0:
-            detail = f"received {float(got64):.8g}, expected {float(want64):.8g}"
-        else:
-            worst = np.unravel_index(int(np.argmax(error)), error.shape)
-            index = tuple(int(i) for i in worst)
-            detail = (
-                f"{int(np.size(close) - np.count_nonzero(close))} of {np.size(close)} values differ; "
-                f"the largest difference is at index {index}: received {got64[worst]:.8g}, "
-                f"expected {want64[worst]:.8g}"
-            )
-        _fail(name, detail, _show(got), _show(want), hint)
+        allowed = atol + rtol * np.abs(want64)
+        _fail(name, _values_problem(got64, want64, ~close, allowed), *shown, hint)
+    problem = _dtype_problem(got, dtype) if dtype is not None else None
+    if problem:
+        _fail(name, problem, hint=hint or "keep float32 end to end")
     _passed(name)
 
 
@@ -161,15 +244,29 @@ def check_equal(name: str, received: Any, expected: Any, *, hint: str = "") -> N
     if isinstance(expected, np.ndarray) or isinstance(received, np.ndarray):
         got = as_plain_array(name, received, hint)
         want = np.asarray(expected)
-        if got.shape != want.shape or not np.array_equal(got, want):
-            _fail(name, "values differ", _show(got), _show(want), hint)
+        problem = _shape_problem(got, want)
+        if problem:
+            _fail(name, problem, _show(got), _show(want), hint)
+        if not np.array_equal(got, want):
+            got64, want64 = got.astype(np.float64), want.astype(np.float64)
+            _fail(name, _values_problem(got64, want64, got != want), _show(got), _show(want), hint)
     else:
         if type(received) not in (int, float, str, bool, tuple, list, type(None)) and not isinstance(received, np.generic):
             _fail(name, f"expected a plain value like {expected!r}, got type {_type_name(received)}", hint=hint)
         plain = received.item() if isinstance(received, np.generic) else received
-        if type(plain) is not type(expected) or plain != expected:
+        if not _plain_equal(plain, expected):
             _fail(name, "values differ", repr(received), repr(expected), hint)
+        if type(plain) is not type(expected):
+            _fail(name, f"the value is right but its type is {type(plain).__name__}, expected {type(expected).__name__}",
+                  repr(received), repr(expected), hint)
     _passed(name)
+
+
+def _plain_equal(received: Any, expected: Any) -> bool:
+    try:
+        return bool(received == expected)
+    except Exception:  # noqa: BLE001 - values that cannot even be compared (a list of arrays) are not equal
+        return False
 
 
 def check_shape(name: str, received: Any, shape: tuple[int, ...], *, hint: str = "") -> None:
@@ -203,28 +300,42 @@ def check_true(name: str, condition: bool, *, message: str = "the condition does
 
 def check_unchanged(name: str, before: np.ndarray, after: np.ndarray, *, hint: str = "") -> None:
     """Check that an input array was not modified (compare a copy taken before the call)."""
-    if not np.array_equal(np.asarray(before), np.asarray(after), equal_nan=True):
+    was, now = np.asarray(before), np.asarray(after)
+    if not np.array_equal(was, now, equal_nan=True):
+        if was.shape != now.shape:
+            detail = f"its shape changed from {was.shape} to {now.shape}"
+        else:
+            same = was == now
+            if was.dtype.kind in "fc" and now.dtype.kind in "fc":
+                same |= np.isnan(was) & np.isnan(now)
+            changed = ~np.asarray(same)
+            first = int(np.flatnonzero(changed)[0])
+            at = f" at index {_index(was, first)}" if was.ndim else ""
+            detail = (f"{int(np.count_nonzero(changed))} of {was.size} values changed, the first{at}: "
+                      f"{was.reshape(-1)[first].item()!r} became {now.reshape(-1)[first].item()!r}")
         _fail(
             name,
-            "your function modified its input array",
+            f"your function modified its input array: {detail}",
             hint=hint or "work on a copy or build a new array; never write into an argument (no `x[...] = ` or `x *= `)",
         )
     _passed(name)
 
 
 def check_gradient(name: str, analytic: Any, numeric: Any, *, tol: float = 1e-7, hint: str = "") -> None:
-    """Check an analytic gradient against a numerical one by relative error."""
+    """Check an analytic gradient against a numerical one by relative error: shape, NaN or inf, then values."""
     from solutions.gradcheck import gradient_report, relative_error
 
     got = as_plain_array(name, analytic, hint)
     want = np.asarray(numeric, dtype=np.float64)
-    if got.shape != want.shape:
-        _fail(name, f"gradient of shape {got.shape}, expected the input's shape {want.shape}", hint=hint)
-    if not np.all(np.isfinite(got)):
-        _fail(name, "the gradient contains NaN or inf", hint=hint)
-    error = relative_error(got, want)
-    if error > tol:
-        _fail(name, gradient_report(got, want, "gradient").replace("gradient: ", "", 1) + f" (tolerance {tol:g})", hint=hint)
+    problem = _shape_problem(got, want, " (the gradient has the shape of the input)")
+    if problem:
+        _fail(name, problem, hint=hint)
+    problem = _not_finite_problem(got.astype(np.float64), want)
+    if problem:
+        _fail(name, problem, _show(got), _show(want), hint)
+    if relative_error(got, want) > tol:
+        first, *rest = gradient_report(got, want, "gradient").replace("gradient: ", "", 1).split("\n")
+        _fail(name, "\n".join([f"{first} (tolerance {tol:g})", *rest]), hint=hint)
     _passed(name)
 
 
