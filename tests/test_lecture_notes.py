@@ -61,18 +61,19 @@ def test_every_name_is_a_link_to_its_entry(name, text, number):
     text = prose(text)
     labels = defined_labels()
     for link_text, label in LINK.findall(text):
+        link_text = " ".join(link_text.split())
         assert label in labels, f"{name}: [{link_text}]({label}) points to no label of book/references.md"
         if label != SECTION:
             assert link_text in NAMES[label], f"{name}: [{link_text}]({label}) should read one of {NAMES[label]}"
     if name == REFERENCES.name:
         return  # the entries themselves
-    without_links = LINK.sub("", text)
-    for line in without_links.splitlines():
-        if line.startswith("#"):
-            continue
-        for names in NAMES.values():
-            for plain in names:
-                assert plain.lower() not in line.lower(), f"{name}: {plain!r} is not a link in: {line.strip()}"
+    # the prose without links and headings, as one line (a name may be broken across two lines)
+    lines = [re.sub(r"^(> ?)+", "", line) for line in LINK.sub("", text).splitlines() if not line.startswith("#")]
+    flat = " ".join(" ".join(lines).split())
+    for names in NAMES.values():
+        for plain in names:
+            at = flat.lower().find(plain.lower())
+            assert at < 0, f"{name}: {plain!r} is not a link in: ...{flat[max(0, at - 80):at + 80]}..."
 
 
 @pytest.mark.book
