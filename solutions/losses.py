@@ -143,7 +143,8 @@ def focal_loss_backward(z: np.ndarray, t: np.ndarray, gamma: float = 2.0, alpha:
     focusing = np.where(one_minus > 0, gamma * safe ** (gamma - 1.0) * log_p, 0.0)
     dE_dp = focusing - one_minus ** gamma / p
     if alpha is not None:
-        dE_dp = dE_dp * np.where(t == 1, alpha, 1.0 - alpha)
+        # np.where over two Python floats gives float64: cast, or float32 logits get a float64 gradient
+        dE_dp = dE_dp * np.where(t == 1, alpha, 1.0 - alpha).astype(probs.dtype)
     one_hot = _one_hot_like(t, z)
     return (dE_dp * p)[:, None] * (one_hot - probs) / n
 

@@ -237,7 +237,7 @@ def test_the_lecture_mistakes_are_corrected_in_the_text():
         r"e_2 = \delta_o W_o",                  # not W_o x delta_o (rows) ...
         r"W_o^\top \delta_o",                   # ... or W_o^T delta_o with column vectors
         r"\delta = -\partial E/\partial v",     # why w <- w + alpha delta y is descent
-        "Seed 000 writes the output delta",
-        "Seed 000 writes $e_2 = W_o \\times \\delta_o$",
+        "[Oh's lecture notes](notes-oh) write the output delta",
+        "[Oh's lecture notes](notes-oh) write $e_2 = W_o \\times \\delta_o$",
     ]:
         assert phrase in text, phrase

@@ -98,3 +98,67 @@ def test_bad_targets_give_clear_errors():
         L.softmax_cross_entropy_backward(z, np.array([0, 1]))
     with pytest.raises(TypeError, match="integer class labels"):
         L.softmax_cross_entropy_backward(z, np.array([0.0, 1.0, 2.0]))
+
+
+# Every public function of solutions.losses, with float32 inputs, and a non-default value for each of
+# its optional arguments. A function or an optional argument missing here fails the coverage test below.
+_Z32 = np.random.default_rng(4).standard_normal((6, 2)).astype(np.float32)
+_LABELS = np.array([0, 1, 1, 0, 1, 0])
+_ONE_HOT32 = np.eye(2, dtype=np.float32)[_LABELS]
+_PROBS32 = np.full((6, 2), 0.25, dtype=np.float32) + 0.5 * _ONE_HOT32
+_FLOAT32_CASES = {
+    # name: (list of positional-argument tuples, {optional argument: non-default value})
+    "mean_squared_error": ([(_Z32, _ONE_HOT32)], {}),
+    "mean_squared_error_backward": ([(_Z32, _ONE_HOT32)], {}),
+    "binary_cross_entropy": ([(_PROBS32, _ONE_HOT32)], {"eps": 1e-4}),
+    "binary_cross_entropy_with_logits": ([(_Z32, _ONE_HOT32)], {}),
+    "binary_cross_entropy_with_logits_backward": ([(_Z32, _ONE_HOT32)], {}),
+    "log_softmax": ([(_Z32,)], {}),
+    "softmax_cross_entropy": ([(_Z32, _LABELS), (_Z32, _ONE_HOT32)], {}),
+    "softmax_cross_entropy_backward": ([(_Z32, _LABELS), (_Z32, _ONE_HOT32)], {}),
+    "focal_loss": ([(_Z32, _LABELS)], {"gamma": 0.5, "alpha": 0.25}),
+    "focal_loss_backward": ([(_Z32, _LABELS)], {"gamma": 0.5, "alpha": 0.25}),
+    "l1_penalty": ([([_Z32, _Z32[:1]], 0.1)], {}),
+    "l1_penalty_backward": ([(_Z32, 0.1)], {}),
+    "l2_penalty": ([([_Z32, _Z32[:1]], 0.1)], {}),
+    "l2_penalty_backward": ([(_Z32, 0.1)], {}),
+}
+
+
+def _optional_argument_subsets(optional):
+    names = sorted(optional)
+    for mask in range(2 ** len(names)):
+        yield {name: optional[name] for bit, name in enumerate(names) if mask >> bit & 1}
+
+
+def _float32_calls():
+    for name, (positional, optional) in _FLOAT32_CASES.items():
+        for args_index, args in enumerate(positional):
+            for kwargs in _optional_argument_subsets(optional):
+                given = ",".join(sorted(kwargs)) or "defaults"
+                yield pytest.param(name, args, kwargs, id=f"{name}-args{args_index}-{given}")
+
+
+def test_float32_cases_cover_every_loss_and_every_optional_argument():
+    import inspect
+
+    public = {
+        name for name, function in vars(L).items()
+        if inspect.isfunction(function) and function.__module__ == L.__name__ and not name.startswith("_")
+    }
+    assert public == set(_FLOAT32_CASES), f"solutions.losses functions without a float32 case: {public ^ set(_FLOAT32_CASES)}"
+    for name, (_, optional) in _FLOAT32_CASES.items():
+        defaults = {p.name for p in inspect.signature(getattr(L, name)).parameters.values() if p.default is not p.empty}
+        assert set(optional) == defaults, f"{name}: optional arguments {defaults}, the float32 case gives {set(optional)}"
+
+
+@pytest.mark.parametrize("name,args,kwargs", list(_float32_calls()))
+def test_every_loss_keeps_float32(name, args, kwargs):
+    # float32 in -> float32 out: arrays stay float32, losses are Python floats (never an np.float64 scalar)
+    result = getattr(L, name)(*args, **kwargs)
+    if isinstance(result, np.ndarray):
+        assert result.dtype == np.float32, f"{name}(float32 inputs, {kwargs or 'defaults'}) returned {result.dtype}"
+        assert np.all(np.isfinite(result))
+    else:
+        assert type(result) is float, f"{name}(float32 inputs, {kwargs or 'defaults'}) returned {type(result).__name__}"
+        assert np.isfinite(result)
