@@ -27,6 +27,14 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
+from fixtures.autograder_fixtures import (
+    CHAPTER,
+    MODEL_ANSWER,
+    SECRET_EXPECTED,
+    computed_once,
+    tree_digest,
+)
+from nbconvert.filters.markdown_mistune import MarkdownWithMath
 
 from autograder import cli
 from autograder.grade.feedback import REFERENCE_NOTE, HideHiddenTests
@@ -34,8 +42,6 @@ from autograder.grade.feedback_page import MathMLRenderer, tex_to_mathml
 from autograder.grade.feedback_score import CellGrade, FeedbackScore
 from autograder.grade.submission import Limits
 from autograder.plumbing import HIDDEN_TESTS, SOLUTION, public_lines, region_texts
-from fixtures.autograder_fixtures import CHAPTER, MODEL_ANSWER, SECRET_EXPECTED, computed_once, tree_digest
-from nbconvert.filters.markdown_mistune import MarkdownWithMath
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "_build" / "screenshots"
@@ -57,8 +63,8 @@ def test_after_autograding_the_header_says_the_autograded_score_and_that_written
     for written in ((None, None), (0.0, None), (2.0, 1.5)):  # even scored ones: no one has graded by hand yet
         score = FeedbackScore(_cells(*written))
         assert score.headline == "Autograded score: 7 / 10"
-        assert score.details == ["Written answers (4 points) are graded by hand: "
-                                 "this page will show their points once they are graded."]
+        assert score.details == [("Written answers (4 points) are graded by hand: "
+                                 "this page will show their points once they are graded.")]
         assert not score.complete
 
 
@@ -73,16 +79,17 @@ def test_after_hand_grading_the_header_says_the_full_score_with_its_parts_and_th
 def test_a_written_answer_still_waiting_keeps_the_autograded_header():
     score = FeedbackScore(_cells(1.0, None), after_hand_grading=True)
     assert score.headline == "Autograded score: 7 / 10"
-    assert score.details == ["Written answers (4 points) are graded by hand; 1 of 2 graded so far: "
-                             "this page will show their points once they are graded."]
+    assert score.details == [("Written answers (4 points) are graded by hand; 1 of 2 graded so far: "
+                             "this page will show their points once they are graded.")]
     assert [c.name for c in score.waiting] == ["q1"]
     one_point = FeedbackScore((CellGrade("t", True, 2.0, 2.0), CellGrade("q", False, 1.0, None)))
     assert "Written answers (1 point) are graded by hand" in one_point.details[0]
 
 
-def test_a_chapter_without_written_answers_has_its_full_score_after_hand_grading():
-    score = FeedbackScore(_cells(), after_hand_grading=True)
-    assert score.headline == "Score: 7 / 10" and score.details == ["Tests (autograded): 7 / 10"]
+def test_without_written_answers_the_autograded_score_is_the_full_score():
+    for after_hand_grading in (False, True):
+        score = FeedbackScore(_cells(), after_hand_grading=after_hand_grading)
+        assert score.headline == "Score: 7 / 10" and score.details == ["Tests (autograded): 7 / 10"]
 
 
 def test_a_cell_grade_is_empty_only_when_the_gradebook_has_no_score_at_all():
@@ -180,11 +187,12 @@ def formulas_in(cells) -> int:
 
 
 def grade_feedback_batch(base: Path) -> dict:
+    from fixtures.autograder_fixtures import write_tiny_chapter
+
     from autograder.course import Chapter, CourseDir
     from autograder.grade.batch import grade
     from autograder.release.assignment import release_chapter
     from autograder.release.samples import filled
-    from fixtures.autograder_fixtures import write_tiny_chapter
 
     source_path = write_tiny_chapter(base / "src")
     source = nbformat.read(source_path, as_version=4)

@@ -62,9 +62,6 @@ class MathMLRenderer(IPythonRenderer):
     def latex_environment(self, name: str, body: str) -> str:
         return tex_to_mathml(f"\\begin{{{name}}}{body}\\end{{{name}}}", display=True)
 
-    def multiline_math(self, text: str) -> str:  # older mistune versions hand the whole block here
-        return MarkdownWithMath(renderer=self).render(text)
-
 
 class FeedbackHTMLExporter(HTMLExporter):
     """nbconvert's HTMLExporter with math as MathML, and without its BeautifulSoup pass over the page.

@@ -47,7 +47,7 @@ class CellGrade:
     score: float | None  # None: not graded yet
 
     @classmethod
-    def from_gradebook(cls, grade) -> "CellGrade":
+    def from_gradebook(cls, grade) -> CellGrade:
         """From nbgrader's ``Grade`` (its ``score`` is the manual score if any, else the automatic one)."""
         graded = grade.manual_score is not None or grade.auto_score is not None
         return cls(grade.name, grade.cell_type == "code", float(grade.max_score), float(grade.score) if graded else None)
@@ -62,7 +62,7 @@ class FeedbackScore:
     after_hand_grading: bool = False  # False: the page `grade` writes, before anyone graded by hand
 
     @classmethod
-    def from_gradebook(cls, notebook, after_hand_grading: bool = False) -> "FeedbackScore":
+    def from_gradebook(cls, notebook, after_hand_grading: bool = False) -> FeedbackScore:
         """From nbgrader's ``SubmittedNotebook``."""
         cells = tuple(sorted((CellGrade.from_gradebook(g) for g in notebook.grades), key=lambda c: c.name))
         return cls(cells, float(notebook.late_submission_penalty or 0.0), after_hand_grading)
@@ -84,14 +84,18 @@ class FeedbackScore:
         return sum(c.max_score for c in self.by_hand)
 
     @property
+    def by_hand_score(self) -> float:
+        return sum(c.score or 0.0 for c in self.by_hand)
+
+    @property
     def waiting(self) -> tuple[CellGrade, ...]:
         """Cells graded by hand that have no score yet."""
         return tuple(c for c in self.by_hand if c.score is None)
 
     @property
     def complete(self) -> bool:
-        """The full score is known: hand grading was done, and every written answer has a score."""
-        return self.after_hand_grading and not self.waiting
+        """The full score is known: every written answer has a score, given after autograding (or none to give)."""
+        return not self.waiting and (self.after_hand_grading or not self.by_hand)
 
     @property
     def total(self) -> float:
@@ -117,7 +121,7 @@ class FeedbackScore:
         if self.complete:
             lines.append(f"Tests (autograded): {points(self.autograded)} / {points(self.autograded_max)}")
             if by_hand:
-                lines.append(f"Written answers (graded by hand): {points(sum(c.score for c in scored))} / "
+                lines.append(f"Written answers (graded by hand): {points(self.by_hand_score)} / "
                              f"{points(self.by_hand_max)}")
         else:
             so_far = f"; {len(scored)} of {len(by_hand)} graded so far" if self.after_hand_grading else ""
