@@ -1,4 +1,4 @@
-"""Command line: ``python -m autograder release|grade|samples|mapping`` (also the ``autograder`` script).
+"""Command line: ``python -m autograder release|grade|feedback|samples|mapping`` (also the ``autograder`` script).
 
 Exit status: 0 when everything was graded, 1 when some submissions need the
 instructor's attention (they are listed), 2 on a usage error.
@@ -76,6 +76,13 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--table", action="store_true", help="print every student's row, not only those to look at")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    feedback = commands.add_parser(
+        "feedback", epilog=EPILOG,
+        help="write each graded student's feedback page again, with the hand grading of formgrader")
+    feedback.add_argument("chapter", metavar="CHAPTER", help="chapter id (e.g. 03_activations) or a source .ipynb")
+    feedback.add_argument("--out", required=True, type=Path,
+                          help="the course directory `grade` wrote (gradebook.db, autograded/, feedback/)")
+
     samples = commands.add_parser("samples", help="write sample submissions made from a chapter", epilog=EPILOG)
     samples.add_argument("chapter", metavar="CHAPTER")
     samples.add_argument("--out", required=True, type=Path, help="folder for <sample>/<chapter>.ipynb")
@@ -141,6 +148,27 @@ def run_grade(args) -> int:
     return 0
 
 
+def run_feedback(args) -> int:
+    from autograder.course import text_table
+    from autograder.grade.regenerate import regenerate_feedback
+
+    chapter = Chapter.resolve(args.chapter)
+    done = regenerate_feedback(chapter, args.out)
+    if done.pages:
+        print(text_table(("student_id", "header", "page"), ((p.student, p.score.headline, p.path) for p in done.pages)))
+    waiting = sum(not page.score.complete for page in done.pages)
+    print(f"\n{chapter.id}: {len(done.pages)} feedback pages written in {done.seconds:.0f} s; "
+          f"{waiting} still wait for hand grading (their header says so)")
+    if done.not_graded:
+        print(f"not graded, their notice from `grade` is kept: {', '.join(done.not_graded)}")
+    if done.skipped:
+        print(f"\n{len(done.skipped)} student{'s' if len(done.skipped) > 1 else ''} skipped:")
+        for student, why in done.skipped:
+            print(f"  {student}: {why}")
+        return 1
+    return 0
+
+
 def run_samples(args) -> int:
     import nbformat
 
@@ -167,7 +195,8 @@ def run_mapping(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    command = {"release": run_release, "grade": run_grade, "samples": run_samples, "mapping": run_mapping}
+    command = {"release": run_release, "grade": run_grade, "feedback": run_feedback, "samples": run_samples,
+               "mapping": run_mapping}
     try:
         return command[args.command](args)
     except UsageError as error:

@@ -40,7 +40,8 @@ __all__ = [
     "ClearSolutionsWithNamedStubs", "Delimiters", "chapter_of", "exercise_of", "generate_assignment",
     "hidden_line_numbers", "is_answer_cell", "is_grade", "is_graded", "is_locked", "is_solution", "is_task",
     "is_test_cell", "is_written_cell", "nbgrader_config", "public_lines", "region_texts", "release_notebook",
-    "secret_lines", "visible_source", "without_regions", "AssignmentInfo", "STUDENT_PAGE_PREPROCESSORS",
+    "replace_regions", "secret_lines", "visible_source", "without_regions", "AssignmentInfo",
+    "STUDENT_PAGE_PREPROCESSORS",
 ]
 
 COURSE_ID = "dnn-from-scratch"
@@ -127,21 +128,26 @@ def without_regions(source: str, kinds: tuple[Delimiters, ...] = (SOLUTION, HIDD
     return "\n".join(line for n, line in enumerate(source.splitlines()) if n not in drop)
 
 
-def visible_source(source: str) -> str:
-    """A test cell as the student may see it: each hidden-test region becomes one comment line."""
+def replace_regions(source: str, kind: Delimiters, note: str) -> str:
+    """The source with each region of ``kind`` (delimiter lines included) replaced by one line, ``note``, indented as the region."""
     lines = source.splitlines()
     shown: list[str] = []
-    regions = {first: last for _, first, last in _regions(source, (HIDDEN_TESTS,))}
+    regions = {first: last for _, first, last in _regions(source, (kind,))}
     number = 0
     while number < len(lines):
         if number in regions:
             indent = lines[number][: len(lines[number]) - len(lines[number].lstrip())]
-            shown.append(f"{indent}# ... hidden tests (not shown) ...")
+            shown.append(f"{indent}{note}")
             number = regions[number] + 1
             continue
         shown.append(lines[number])
         number += 1
     return "\n".join(shown)
+
+
+def visible_source(source: str) -> str:
+    """A test cell as the student may see it: each hidden-test region becomes one comment line."""
+    return replace_regions(source, HIDDEN_TESTS, "# ... hidden tests (not shown) ...")
 
 
 def public_lines(source_nb) -> list[str]:

@@ -12,7 +12,15 @@ preprocessor runs before nbgrader's own (GetGrades, CSSHTMLHeaderPreprocessor):
       failure inside the hidden region shows only the check's name;
     * finally every cell source the student did not write, and every output, is
       searched for lines of the chapter's hidden tests and solutions; any such
-      line is replaced by ``[hidden]``.
+      line is replaced by ``[hidden]``;
+    * an answer cell that still holds nbgrader's solution delimiters was not written
+      from the release: it is the instructor's source (a copy of it, or a symlink to it,
+      was submitted). Each solution region of such a cell becomes a note, so its
+      reference solution or model answer is never shown.
+
+Then nbgrader's ``GetGrades``, extended by ``autograder.grade.feedback_score.GetHandGrades``
+(the header's score, written answers "graded by hand"), and the page is rendered by
+``autograder.grade.feedback_page.FeedbackHTMLExporter`` (math as MathML, no network).
 """
 
 from __future__ import annotations
@@ -21,22 +29,30 @@ import re
 import shutil
 from pathlib import Path
 
-from nbconvert.exporters import Exporter, HTMLExporter, TemplateExporter
-from nbconvert.filters.highlight import Highlight2HTML
-from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+from nbconvert.exporters import Exporter
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbformat.notebooknode import NotebookNode
 from nbgrader.converters import GenerateFeedback
 from nbgrader.preprocessors import GetGrades, NbGraderPreprocessor
 from traitlets import List, Type, Unicode
+from traitlets.config import Config
 
-from autograder.plumbing import hidden_line_numbers, is_grade, is_solution, visible_source
 from autograder.grade.collect import EXCHANGE_FILES
+from autograder.grade.feedback_page import TEMPLATE_NAME, TEMPLATES, FeedbackHTMLExporter
+from autograder.grade.feedback_score import GetHandGrades
+from autograder.plumbing import (
+    SOLUTION, hidden_line_numbers, is_grade, is_solution, replace_regions, visible_source,
+)
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
 RED, RESET = "\x1b[0;31m", "\x1b[0m"
 MAX_MESSAGE = 2000
+#: what replaces a solution region of the instructor's source submitted as an answer
+REFERENCE_NOTE = {
+    "code": "# (the reference solution is not shown: this cell is the instructor's source, not your answer)",
+    "markdown": "*(The model answer is not shown: this cell is the instructor's source, not your answer.)*",
+}
 GRADER_ERRORS = {"CellTimeoutError", "TimeLimit", "KernelDied", "NotRun"}  # added by the grader, no test text
 SEALED_ERROR = "TestFailed"  # a test cell's verdict written by autograder.grade.score
 
@@ -99,6 +115,11 @@ class HideHiddenTests(NbGraderPreprocessor):
         return nb, resources
 
     def preprocess_cell(self, cell, resources, cell_index):
+        if is_solution(cell) and SOLUTION.begin in cell.source:
+            self.log.warning("feedback: %s holds a solution region (the instructor's source?); not shown",
+                             cell.metadata.nbgrader.get("grade_id", "a cell"))
+            cell.source = replace_regions(cell.source, SOLUTION, REFERENCE_NOTE.get(cell.cell_type, "[hidden]"))
+            return cell, resources
         if cell.cell_type != "code" or not is_grade(cell) or is_solution(cell):
             return cell, resources
         hidden = hidden_line_numbers(cell.source)
@@ -152,34 +173,21 @@ class HideHiddenTests(NbGraderPreprocessor):
                         output.data[mime] = self._redact(value)
 
 
-IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)")
-
-
-class FeedbackHTMLExporter(HTMLExporter):
-    """nbconvert's HTMLExporter without its BeautifulSoup pass over the finished page.
-
-    That pass (alt text on images, tab stops for the lab template) parses the whole
-    page again and takes half the time of a feedback page; nbgrader's feedback
-    template is the classic one, so only the alt text applies, added here directly.
-    """
-
-    def from_notebook_node(self, nb, resources=None, **kw):
-        language = nb.metadata.get("language_info", {})
-        lexer = language.get("pygments_lexer", language.get("name", None))
-        resources = self._init_resources(resources)
-        self.register_filter("highlight_code", self.filters.get(
-            "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
-        self.register_filter("filter_data_type", WidgetsDataTypeFilter(
-            notebook_metadata=self._nb_metadata, parent=self, resources=resources))
-        html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-        return IMG_WITHOUT_ALT.sub('<img alt="figure"', html), resources
-
-
 class FeedbackGenerator(GenerateFeedback):
-    """nbgrader's GenerateFeedback with ``HideHiddenTests`` first, writing only the HTML file."""
+    """nbgrader's GenerateFeedback: ``HideHiddenTests`` first, the course's template, only the HTML file."""
 
-    preprocessors = List([HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]).tag(config=True)
+    preprocessors = List([HideHiddenTests, GetHandGrades, CSSHTMLHeaderPreprocessor]).tag(config=True)
     exporter_class = Type(FeedbackHTMLExporter, klass=Exporter).tag(config=True)
+
+    def __init__(self, coursedir=None, **kwargs) -> None:
+        super().__init__(coursedir=coursedir, **kwargs)
+        nbgrader_templates = self.config.HTMLExporter.extra_template_basedirs  # set by GenerateFeedback
+        config = Config()
+        config.HTMLExporter.template_name = TEMPLATE_NAME
+        config.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), *nbgrader_templates]
+        # searched by name too, so that the course's template can extend 'feedback/index.html.j2'
+        config.HTMLExporter.extra_template_paths = [*self.config.HTMLExporter.extra_template_paths, *nbgrader_templates]
+        self.update_config(config)
 
     def init_assignment(self, assignment_id: str, student_id: str) -> None:
         """nbgrader copies every file of the autograded folder; here only what `release_feedback` reads."""

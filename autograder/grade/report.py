@@ -39,6 +39,14 @@ def write_csv(path: Path, chapter: str, results: list[Result]) -> None:
     os.replace(partial, path)
 
 
+def read_statuses(path: Path, chapter: str) -> dict[str, str]:
+    """student_id -> status of ``chapter``'s rows of grades.csv (empty when there is no such file)."""
+    if not path.is_file():
+        return {}
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {row["student_id"]: row["status"] for row in csv.DictReader(handle) if row.get("chapter") == chapter}
+
+
 def table(results: Iterable[Result]) -> str:
     """The results as a text table, as ``grade --table`` and ``make grade-demo`` print it."""
     rows = [(r.student, f"{r.score:g}/{r.max_score:g}", r.status, r.reason or "-") for r in results]
