@@ -13,20 +13,17 @@
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from book import build, execution
+from book.citations import plain_citations
+from book.staging import check_notebook, check_page, control_characters
 
-from book import build, execution  # noqa: E402
-from book.citations import plain_citations  # noqa: E402
-from book.staging import check_notebook, check_page, control_characters  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.foundation
 
