@@ -144,8 +144,10 @@ def execute_chapters(notebooks: dict, jobs: int = 2, log=print) -> dict:
             chapter = Path(uri).stem
             if status != 0:
                 traceback = cache.get_project_record(uri).traceback or "(see the log above)"
+                cache.remove_nb_from_project(uri)
                 failures.append(f"chapters/{chapter}.ipynb: the execution failed:\n{traceback[-3000:]}")
                 continue
+            cache.remove_nb_from_project(uri)  # the project is only the list of what to execute now
             results[chapter] = _cached(cache, notebooks[chapter])
             if results[chapter] is None:
                 failures.append(f"chapters/{chapter}.ipynb: changed while it was executed; run again")
