@@ -130,10 +130,12 @@ def releases(chapters: dict[str, bytes]) -> dict[str, Path]:
     return paths
 
 
-def check_text(pages: dict[str, Path], notebooks: dict) -> None:
-    problems = [p for name, path in pages.items() for p in staging.check_page(path.relative_to(ROOT).as_posix(),
-                                                                               path.read_text(encoding="utf-8"))]
-    problems += [p for chapter, nb in notebooks.items() for p in staging.check_notebook(f"chapters/{chapter}.ipynb", nb)]
+def check_text(pages: list[Path], notebooks: dict) -> None:
+    """Stop on a control character in a page, or in a chapter's markdown, math strings and LaTeX outputs."""
+    problems = [problem for path in pages
+                for problem in staging.check_page(path.relative_to(ROOT).as_posix(), path.read_text(encoding="utf-8"))]
+    problems += [problem for chapter, nb in notebooks.items()
+                 for problem in staging.check_notebook(f"chapters/{chapter}.ipynb", nb)]
     if problems:
         raise BuildError("control characters (a lost backslash, e.g. a TAB for \\t in \\times):\n  "
                          + "\n  ".join(problems))
@@ -162,7 +164,7 @@ def build(edition: str, allow_missing: bool, jobs: int, verbose: bool = False) -
                 if name.startswith("chapters/") and path.suffix == ".ipynb"}  # each read once
     notebooks = {chapter: nbformat.reads(data, as_version=4) for chapter, data in chapters.items()}
     pages = {name: path for name, path in sources.items() if path.suffix == ".md"}
-    check_text(pages, {})
+    check_text(list(pages.values()), notebooks)  # before the slow steps
     released = releases(chapters)
     try:
         executed = execution.execute_chapters(notebooks, jobs, log=log)
@@ -172,7 +174,7 @@ def build(edition: str, allow_missing: bool, jobs: int, verbose: bool = False) -
               for chapter, nb in executed.items() for index, cell_id, name, message in execution.execution_errors(nb)]
     if failed:
         raise BuildError("cells raised when the chapters were executed with their solutions:\n  " + "\n  ".join(failed))
-    check_text({}, executed)  # markdown, math in code strings, LaTeX outputs
+    check_text([], executed)  # and the LaTeX outputs
 
     stage = staging.Stage(STAGE / edition)
     stage.copy(ROOT / "_config.yml", "_config.yml")
