@@ -48,10 +48,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if sys.path[0] == str(Path(__file__).resolve().parent):  # run as a script: import the package `book`
     sys.path[0] = str(ROOT)
 
-import nbformat  # noqa: E402
-import yaml  # noqa: E402
+import nbformat
+import yaml
 
-from book import execution, staging  # noqa: E402
+from book import execution, staging
 
 BUILD = ROOT / "_build"
 STAGE = BUILD / ".book_stage"

@@ -25,7 +25,11 @@ import pybtex.plugin
 from pybtex.database import parse_file
 from sphinxcontrib.bibtex.citation_target import parse_citation_targets
 from sphinxcontrib.bibtex.plugin import register_plugin
-from sphinxcontrib.bibtex.style.referencing import BracketStyle, PersonStyle, format_references
+from sphinxcontrib.bibtex.style.referencing import (
+    BracketStyle,
+    PersonStyle,
+    format_references,
+)
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 from sphinxcontrib.bibtex.style.template import SphinxReferenceInfo
 

@@ -32,7 +32,6 @@ from urllib.parse import urlparse
 
 import nbformat
 import pytest
-
 from chapter_tools import CHAPTER_DIR, public_lines, secret_lines
 from website_tools import (
     ALLOW_MISSING,
@@ -355,7 +354,7 @@ def test_every_citation_links_to_its_entry_on_the_references_page(site):
         linked = set(re.findall(r'href="(?:[^"#]*references\.html)?#cite-([^"]+)"', html))
         for key in sorted(cited_keys(page) - linked):
             problems.append(f"{page}.html: the citation of {key} is not a link to book/references.html#cite-{key}")
-        if "{cite:" in re.sub(r"<(pre|code|script)[^>]*>.*?</\1>", "", html, flags=re.S):
+        if "{cite:" in re.sub(r"<(pre|code|script)[^>]*>.*?</\1>", "", html, flags=re.DOTALL):
             problems.append(f"{page}.html: a citation role was not rendered (shows '{{cite:')")
         for key in sorted(linked):
             if f'id="cite-{key}"' not in references:

@@ -22,6 +22,7 @@ touched, so the script is safe to run again on converted text and on new citatio
 from __future__ import annotations
 
 import argparse
+import itertools
 import re
 import sys
 from pathlib import Path
@@ -73,7 +74,7 @@ def find_citations(markdown: str, patterns) -> list[tuple[int, int, str, bool]]:
     masked = _mask(markdown)
     found = sorted((m.start(), m.end(), key, bool(m["paren_year"])) for pattern, key in patterns
                    for m in pattern.finditer(masked))
-    for before, after in zip(found, found[1:]):
+    for before, after in itertools.pairwise(found):
         if after[0] < before[1]:
             raise ValueError(f"{markdown[before[0]:before[1]]!r} matches {before[2]} and {after[2]}: "
                              "write this citation's role by hand")
