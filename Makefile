@@ -71,12 +71,14 @@ install: $(STAMP)
 
 # --- website ----------------------------------------------------------------
 
-# book/build.py executes each chapter once (cache: _build/.book_cache, keyed by
-# the notebook's content), makes the student edition with nbgrader (solutions
-# and hidden tests removed) or the instructor edition, and renders it with
-# Jupyter Book strictly: any Sphinx warning (including broken references, -n)
-# fails the build. It refuses to build when a chapter listed in _toc.yml is
-# missing; BOOK_ALLOW_MISSING=1 builds a draft without it.
+# book/build.py (book/README.md) executes each chapter once through jupyter-cache
+# (_build/.jupyter_cache, keyed by the code cells and the library they import:
+# prose edits do not re-execute), makes the student edition with nbgrader
+# (solutions and hidden tests removed) or the instructor edition, and renders it
+# with Jupyter Book and the Sphinx tag of the edition, strictly: any Sphinx
+# warning (including broken references, -n) fails the build. It refuses to build
+# when a file listed in _toc.yml is missing (BOOK_ALLOW_MISSING=1 builds a draft
+# without it) or when a page or markdown cell holds a control character.
 #   make book                      student edition    -> _build/html
 #   make book EDITION=instructor   instructor edition -> _build/instructor/html
 EDITION ?= student

@@ -40,7 +40,7 @@ __all__ = [
     "ClearSolutionsWithNamedStubs", "Delimiters", "chapter_of", "exercise_of", "generate_assignment",
     "hidden_line_numbers", "is_answer_cell", "is_grade", "is_graded", "is_locked", "is_solution", "is_task",
     "is_test_cell", "is_written_cell", "nbgrader_config", "public_lines", "region_texts", "release_notebook",
-    "replace_regions", "secret_lines", "visible_source", "without_regions", "AssignmentInfo",
+    "release_notebooks", "replace_regions", "secret_lines", "visible_source", "without_regions", "AssignmentInfo",
     "STUDENT_PAGE_PREPROCESSORS",
 ]
 
@@ -362,12 +362,22 @@ def generate_assignment(root: Path, assignment: str, db_url: str | None = None,
 
 def release_notebook(source: Path, dest: Path) -> Path:
     """nbgrader's release of one notebook, made in a throwaway course directory, written to ``dest``."""
-    assignment = Path(source).stem
+    return release_notebooks({Path(source): Path(dest)})[Path(source)]
+
+
+def release_notebooks(jobs: dict[Path, Path]) -> dict[Path, Path]:
+    """nbgrader's release of each notebook ``source -> dest``, made in one throwaway course directory.
+
+    One gradebook serves them all: creating it is most of the cost of a release (about 2.5 s,
+    then about 0.15 s per notebook). The assignment name is each source's file stem.
+    """
     with tempfile.TemporaryDirectory(prefix="release-") as scratch:
-        folder = Path(scratch) / "source" / assignment
-        folder.mkdir(parents=True)
-        shutil.copyfile(source, folder / f"{assignment}.ipynb")
-        release = generate_assignment(Path(scratch), assignment)
-        Path(dest).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(release / f"{assignment}.ipynb", dest)
-    return Path(dest)
+        for source, dest in jobs.items():
+            assignment = Path(source).stem
+            folder = Path(scratch) / "source" / assignment
+            folder.mkdir(parents=True)
+            shutil.copyfile(source, folder / f"{assignment}.ipynb")
+            release = generate_assignment(Path(scratch), assignment)
+            Path(dest).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(release / f"{assignment}.ipynb", dest)
+    return dict(jobs)

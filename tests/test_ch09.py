@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from chapter_tools import answer_namespace, read_chapter
+from book.citations import plain_citations
+from chapter_tools import ROOT, answer_namespace, read_chapter
 from solutions import search
 from solutions.data import load_mnist, subset, train_test_split
 from solutions.network import build_mlp
@@ -193,5 +194,6 @@ def test_random_search_beats_the_grid_on_the_chapters_objective(mnist_split):
 
 def test_chapter_states_the_seed_numbers_and_its_total():
     text = "\n".join(cell.source for cell in read_chapter(CHAPTER).cells if cell.cell_type == "markdown")
+    text = plain_citations(text, ROOT / "book" / "references.bib")  # {cite:p}`key` -> (Author Year)
     for needle in ("2.30261216167", "3.06859716482", "12 points", "Bergstra & Bengio 2012", "전이 학습"):
         assert needle in text, needle

@@ -9,7 +9,8 @@ import re
 import numpy as np
 import pytest
 
-from chapter_tools import answer_namespace, read_chapter
+from book.citations import plain_citations
+from chapter_tools import ROOT, answer_namespace, read_chapter
 from solutions import layers as L
 from solutions.data import load_mnist, subset
 from solutions.network import Sequential, build_mlp
@@ -136,6 +137,7 @@ def test_standard_error_of_the_test_accuracy():
 def test_chapter_has_the_lecture_numbers_and_its_total():
     nb = read_chapter(CHAPTER)
     markdown = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    markdown = plain_citations(markdown, ROOT / "book" / "references.bib")  # {cite:p}`key` -> (Author Year)
     for lab, accuracy in LECTURE.items():
         assert re.search(rf"\| {lab} \|.*\| {accuracy:.2f}% \|", markdown), lab
     for needle in ("881", "931", "13 points", "Glorot & Bengio 2010", "He et al. 2015"):

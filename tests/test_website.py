@@ -14,7 +14,9 @@ through Playwright. Each page must:
 * show no solution and no hidden test.
 
 The search index and every downloadable file (the assignment notebooks, the
-page sources) are checked for solutions and hidden tests too. Screenshots of
+page sources) are checked for solutions and hidden tests too. Every citation
+(a sphinxcontrib-bibtex role in the source) must be a link to its entry on the
+references page, and the assignment notebooks must read citations as text. Screenshots of
 the home page and of a chapter go to _build/screenshots/.
 
 Never run ``playwright install``: the tests use /usr/bin/chromium (``make
@@ -30,7 +32,6 @@ from urllib.parse import urlparse
 
 import nbformat
 import pytest
-
 from chapter_tools import CHAPTER_DIR, public_lines, secret_lines
 from website_tools import (
     ALLOW_MISSING,
@@ -42,6 +43,7 @@ from website_tools import (
     SiteServer,
     build_student_site_once,
     chapter_pages,
+    cited_keys,
     config,
     expected_pages,
     source_exists,
@@ -340,6 +342,24 @@ def test_assignment_downloads_are_the_student_releases(site, secrets):
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), (
             f"assignments/{name}.ipynb: the release must have no outputs"
         )
+        roles = [c.source[:200] for c in nb.cells if c.cell_type == "markdown" and "{cite:" in c.source]
+        assert not roles, f"assignments/{name}.ipynb: citation roles not written as text (JupyterLab shows them raw): {roles}"
+
+
+def test_every_citation_links_to_its_entry_on_the_references_page(site):
+    references = (site / "book" / "references.html").read_text(encoding="utf-8")
+    problems = []
+    for page in [p.removesuffix(".html") for p in expected_pages() if source_exists(p.removesuffix(".html"))]:
+        html = (site / f"{page}.html").read_text(encoding="utf-8")
+        linked = set(re.findall(r'href="(?:[^"#]*references\.html)?#cite-([^"]+)"', html))
+        for key in sorted(cited_keys(page) - linked):
+            problems.append(f"{page}.html: the citation of {key} is not a link to book/references.html#cite-{key}")
+        if "{cite:" in re.sub(r"<(pre|code|script)[^>]*>.*?</\1>", "", html, flags=re.DOTALL):
+            problems.append(f"{page}.html: a citation role was not rendered (shows '{{cite:')")
+        for key in sorted(linked):
+            if f'id="cite-{key}"' not in references:
+                problems.append(f"{page}.html: links to #cite-{key}, which the references page does not have")
+    assert not problems, "\n".join(problems)
 
 
 def test_search_index_has_no_solution_words(site, secrets):

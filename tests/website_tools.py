@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import http.server
+import json
 import os
 import re
 import subprocess
@@ -74,12 +75,10 @@ def config() -> dict:
 
 
 def toc_files() -> list[str]:
-    """Every page of _toc.yml (without suffix), root first."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files.extend(entry["file"] for entry in part.get("chapters", []))
-    return [re.sub(r"\.(md|ipynb)$", "", f) for f in files]
+    """Every page of _toc.yml (without suffix), root first, as sphinx-external-toc reads it."""
+    from sphinx_external_toc.parsing import parse_toc_yaml
+
+    return list(parse_toc_yaml(ROOT / "_toc.yml"))
 
 
 def expected_pages() -> list[str]:
@@ -128,6 +127,21 @@ class SiteServer:
 
 
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+#: a citation role of sphinxcontrib-bibtex in a page's source: {cite:p}`key1,key2`
+CITE_ROLE = re.compile(r"\{cite:[a-z]+\}`([^`]+)`")
+
+
+def cited_keys(page: str) -> set[str]:
+    """The bibliography keys that a page's source cites with a role (markdown cells of a notebook)."""
+    path = next(ROOT / f"{page}{suffix}" for suffix in (".ipynb", ".md") if (ROOT / f"{page}{suffix}").exists())
+    if path.suffix == ".ipynb":
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    else:
+        text = path.read_text(encoding="utf-8")
+    return {re.sub(r"\{[^}]*\}", "", key).strip() for targets in CITE_ROLE.findall(text) for key in targets.split(",")}
 
 
 def words(text: str, min_length: int = 1) -> set[str]:

@@ -1,10 +1,15 @@
 """Sphinx extension of the course website (loaded through _config.yml, local_extensions).
 
-It declares the ``course_edition`` setting, which book/build.py fills in when it
-stages an edition ("student" or "instructor"). Built any other way (for example
-``jupyter-book build .`` at the repository root) the chapters would be the
-unexecuted instructor sources, solutions included, so the build stops with an
-error that says how to build the site.
+The edition is the Sphinx tag that book/build.py renders with: ``student`` or
+``instructor`` (pages say what differs with ``{only}``). From the tag it sets the
+``course_edition`` setting (also in the templates' context) and, for the instructor
+edition, the title and a warning banner on every page. Built any other way (for
+example ``jupyter-book build .`` at the repository root) there is no tag, and the
+chapters would be the unexecuted instructor sources, solutions included, so the
+build stops with an error that says how to build the site.
+
+It also registers the citation style of ``bibtex_reference_style``
+(``book/citations.py``) and removes duplicated inline scripts.
 """
 
 from __future__ import annotations
@@ -13,16 +18,28 @@ from sphinx.application import Sphinx
 from sphinx.errors import ConfigError
 
 EDITIONS = ("student", "instructor")
+INSTRUCTOR_BANNER = (
+    "Instructor edition: this site shows the reference solutions and hidden tests. "
+    "Do not publish it; the public site is the student edition (make book)."
+)
 
 
-def check_edition(app: Sphinx, config) -> None:
-    if config.course_edition not in EDITIONS:
+def set_edition(app: Sphinx, config) -> None:
+    editions = [edition for edition in EDITIONS if app.tags.has(edition)]
+    if len(editions) != 1:
         raise ConfigError(
-            "course_edition is not set: build the website with `make book` "
-            "(or `.venv/bin/python book/build.py [--edition instructor]`), not with "
+            "the edition is not set (the Sphinx tag student or instructor): build the website with "
+            "`make book` (or `.venv/bin/python book/build.py [--edition instructor]`), not with "
             "`jupyter-book build` directly; book/build.py executes the chapters and removes "
             "the solutions from the student edition."
         )
+    config.course_edition = editions[0]
+    if config.course_edition == "instructor":
+        config.html_title = f"{config.html_title} (instructor edition)"
+        config.html_theme_options = {**config.html_theme_options, "announcement": INSTRUCTOR_BANNER}
+    from book.citations import register_style  # importable when book/build.py renders
+
+    register_style()
 
 
 def add_edition_to_context(app: Sphinx, pagename, templatename, context, doctree) -> None:
@@ -49,7 +66,7 @@ def drop_duplicate_scripts(app: Sphinx, pagename, templatename, context, doctree
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("course_edition", "", "env", types=[str])
-    app.connect("config-inited", check_edition)
+    app.connect("config-inited", set_edition)
     app.connect("html-page-context", add_edition_to_context)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "1.1", "parallel_read_safe": True, "parallel_write_safe": True}

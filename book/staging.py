@@ -1,0 +1,228 @@
+"""Stage an edition: the page of each chapter, its download, and the checks on the text.
+
+* ``chapter_page``: the page Jupyter Book renders, made from the chapter executed with its
+  solutions. Student edition: nbgrader's own ``ClearSolutions``, ``ClearHiddenTests`` and
+  ``ClearMarkScheme``, the outputs of answer and test cells cleared, then every cell
+  compared with nbgrader's release (any difference is an error). Instructor edition: the
+  solutions and hidden tests stay, in collapsed toggles. Both get the assignment box.
+* ``assignment``: the download box of a chapter and the files it links to.
+* ``control_characters`` and ``check_notebook``: no control character (TAB included) in
+  Markdown, in LaTeX math, or in a code string that holds math (``"$3\\times 3$"`` without
+  ``r`` is a TAB).
+* ``Stage``: a tree whose files are rewritten only when their content changes, so that
+  Sphinx re-renders only what changed.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_markdown_cell
+
+from autograder.plumbing import MARKERS, is_answer_cell, is_grade, is_test_cell
+from book.citations import plain_notebook
+
+#: every control character (C0, DEL, C1) but the newline
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+#: the LaTeX commands a Python string escape eats: "\times" is TAB + "imes"
+ESCAPES = {"\t": "TAB (\\t: \\times, \\tau?)", "\b": "BACKSPACE (\\b: \\beta?)", "\f": "FORM FEED (\\f: \\frac?)",
+           "\v": "VERTICAL TAB (\\v: \\vec?)", "\a": "BELL (\\a: \\alpha?)", "\r": "CARRIAGE RETURN (\\r: \\rho?)"}
+
+
+class StageError(RuntimeError):
+    """A page that cannot be staged; the message names the chapter, the cell and the problem."""
+
+
+# --------------------------------------------------------------------------- #
+# control characters
+# --------------------------------------------------------------------------- #
+
+
+def control_characters(text: str) -> list[tuple[int, int, str]]:
+    """(line, column, name) of each control character of ``text``, 1-based."""
+    return [(number, match.start() + 1, ESCAPES.get(match[0], f"U+{ord(match[0]):04X}"))
+            for number, line in enumerate(text.split("\n"), start=1)
+            for match in CONTROL.finditer(line.removesuffix("\r"))]  # the CR of a CRLF newline is a newline
+
+
+def _describe(where: str, text: str) -> list[str]:
+    lines = text.split("\n")
+    return [f"{where}line {line}, column {column}: control character {name} in {lines[line - 1].strip()[:80]!r}"
+            for line, column, name in control_characters(text)]
+
+
+def _math_strings(source: str) -> list[tuple[int, str]]:
+    """(line, value) of each string constant of Python code that contains math (a ``$``)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics: not Python
+        return []
+    return [(node.lineno, node.value) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and "$" in node.value]
+
+
+def check_notebook(label: str, nb) -> list[str]:
+    """Control characters in markdown cells, in code strings that hold math, and in LaTeX outputs."""
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        where = f"{label}, cell {index} ({cell.cell_type}), "
+        if cell.cell_type == "markdown":
+            problems += _describe(where, cell.source)
+        elif cell.cell_type == "code":
+            for line, value in _math_strings(cell.source):
+                problems += [f"{where}line {line}: a string with math has the control character {name} "
+                             "(write the backslash twice, or use a raw string r'...')"
+                             for _, _, name in control_characters(value)]
+            for output in cell.get("outputs", []):
+                problems += _describe(f"{where}LaTeX output, ", output.get("data", {}).get("text/latex", ""))
+    return problems
+
+
+def check_page(label: str, text: str) -> list[str]:
+    """Control characters in a Markdown page."""
+    return _describe(f"{label}, ", text)
+
+
+# --------------------------------------------------------------------------- #
+# chapter pages
+# --------------------------------------------------------------------------- #
+
+
+def total_points(nb) -> float:
+    return sum(float(cell.metadata["nbgrader"].get("points", 0)) for cell in nb.cells if is_grade(cell))
+
+
+def add_tag(cell, tag: str) -> None:
+    tags = cell.metadata.setdefault("tags", [])
+    if tag not in tags:
+        tags.append(tag)
+
+
+def assignment(chapter: str, points: float, release, bibfile: Path):
+    """The chapter's download box (a markdown cell) and the files it links to ({path under the site root: bytes}).
+
+    The download is nbgrader's release with its citations written as text (JupyterLab
+    does not render citation roles).
+    """
+    filename = f"{chapter}.ipynb"
+    text = f"""\
+:::{{admonition}} The assignment
+:class: tip assignment-box
+<a class="download-assignment" href="../assignments/{filename}" download="{filename}">\
+<i class="fa-solid fa-download"></i> Download the assignment notebook <code>{filename}</code></a> \
+(worth {points:g} points).
+
+```{{only}} student
+The graded exercises below show the stubs you fill in; the visible tests under each one tell
+you whether you are on track.
+```
+
+```{{only}} instructor
+**Instructor edition:** the reference solutions are in the collapsed cells marked
+*Show solution*; test cells include the hidden tests.
+```
+
+Open the notebook in JupyterLab, run *Validate*, and submit it as described in
+{{ref}}`the student workflow <student-workflow>`.
+:::"""
+    cell = new_markdown_cell(text)
+    cell.id = "assignment-box"
+    download = (nbformat.writes(plain_notebook(copy.deepcopy(release), bibfile)) + "\n").encode()
+    return cell, {f"assignments/{filename}": download}
+
+
+def stage_student(executed, release, chapter: str):
+    """The student page: nbgrader's stubs, no hidden tests, demo outputs kept, identical to the release."""
+    from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, ClearSolutions
+
+    nb, resources = copy.deepcopy(executed), {}
+    for preprocessor in (ClearSolutions(), ClearHiddenTests(), ClearMarkScheme()):
+        nb, resources = preprocessor.preprocess(nb, resources)
+    for cell in nb.cells:
+        if is_answer_cell(cell) or is_test_cell(cell):
+            cell.outputs, cell.execution_count = [], None  # a test cell's output would name its hidden checks
+            add_tag(cell, "graded-tests" if is_test_cell(cell) else "graded-answer")
+    if len(release.cells) != len(nb.cells):
+        raise StageError(f"{chapter}: the student page has {len(nb.cells)} cells, nbgrader's release {len(release.cells)}")
+    for index, (page_cell, release_cell) in enumerate(zip(nb.cells, release.cells)):
+        if page_cell.source != release_cell.source or page_cell.cell_type != release_cell.cell_type:
+            raise StageError(
+                f"{chapter}: cell {index} ({page_cell.get('id')}) of the student page differs from "
+                f"nbgrader's release:\n--- page\n{page_cell.source}\n--- release\n{release_cell.source}"
+            )
+    return nb
+
+
+def stage_instructor(executed):
+    """The instructor page: solutions and hidden tests kept, in collapsed toggles."""
+    nb = copy.deepcopy(executed)
+    for cell in nb.cells:
+        if not (is_answer_cell(cell) or is_test_cell(cell)):
+            continue
+        add_tag(cell, "hide-input")
+        if is_test_cell(cell):
+            add_tag(cell, "graded-tests-all")
+            prompts = ("Show the tests (with hidden tests)", "Hide the tests")
+        else:
+            add_tag(cell, "graded-solution")
+            prompts = ("Show solution", "Hide solution")
+        cell.metadata["mystnb"] = {"code_prompt_show": prompts[0], "code_prompt_hide": prompts[1]}
+    return nb
+
+
+def chapter_page(chapter: str, executed, release, edition: str, bibfile: Path) -> tuple[bytes, dict[str, bytes]]:
+    """The staged page of a chapter (notebook bytes) and the files its download box links to."""
+    text = nbformat.writes(release)
+    leaked = [marker for marker in MARKERS if marker in text]
+    if leaked:
+        raise StageError(f"{chapter}: nbgrader's release still contains {leaked}")
+    nb = stage_student(executed, release, chapter) if edition == "student" else stage_instructor(executed)
+    box, files = assignment(chapter, total_points(executed), release, bibfile)
+    # the box goes right under the points table ("... worth T points in total")
+    after = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "points in total" in c.source), 0)
+    nb.cells.insert(after + 1, box)
+    nb.metadata.pop("celltoolbar", None)
+    return (nbformat.writes(nb) + "\n").encode(), files
+
+
+# --------------------------------------------------------------------------- #
+# the staged tree
+# --------------------------------------------------------------------------- #
+
+
+class Stage:
+    """A staging tree whose files are only rewritten when their content changes."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.expected: set[Path] = set()
+        self.changed = 0
+
+    def write(self, relative: str, data: bytes) -> None:
+        path = self.root / relative
+        self.expected.add(path)
+        if path.exists() and path.read_bytes() == data:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        self.changed += 1
+
+    def copy(self, source: Path, relative: str) -> None:
+        self.write(relative, source.read_bytes())
+
+    def copy_tree(self, source: Path, relative: str) -> None:
+        for path in sorted(source.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                self.copy(path, f"{relative}/{path.relative_to(source).as_posix()}")
+
+    def remove_stale(self) -> None:
+        for path in sorted(self.root.rglob("*"), reverse=True):
+            if path.is_file() and path not in self.expected:
+                path.unlink()
+                self.changed += 1
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
