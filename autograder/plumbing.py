@@ -35,6 +35,8 @@ from nbgrader.utils import is_grade, is_locked, is_solution, is_task
 from traitlets import Unicode
 from traitlets.config import Config
 
+from autograder.release.citations import PlainCitations
+
 __all__ = [
     "COURSE_ID", "HIDDEN_TESTS", "MARK_SCHEME", "MARKERS", "RELEASE_PREPROCESSORS", "SOLUTION",
     "ClearSolutionsWithNamedStubs", "Delimiters", "chapter_of", "exercise_of", "generate_assignment",
@@ -308,9 +310,11 @@ class AssignmentInfo(NbGraderPreprocessor):
 
 
 #: nbgrader's ``GenerateAssignment`` steps, with the named stubs in place of ``ClearSolutions``
-#: (so the gradebook's checksums are those of the notebook students get), then ``AssignmentInfo``
+#: (so the gradebook's checksums are those of the notebook students get), then the course's own:
+#: ``AssignmentInfo``, and ``PlainCitations`` (citation roles as text, for JupyterLab)
 RELEASE_PREPROCESSORS = [ClearSolutionsWithNamedStubs if step is ClearSolutions else step
-                         for step in GenerateAssignment.class_traits()["preprocessors"].default()] + [AssignmentInfo]
+                         for step in GenerateAssignment.class_traits()["preprocessors"].default()]
+RELEASE_PREPROCESSORS += [AssignmentInfo, PlainCitations]
 #: what turns an executed source notebook into the student's view of it (the website's page): the
 #: release's steps that change what a cell says, in the release's order
 STUDENT_PAGE_PREPROCESSORS = [ClearSolutionsWithNamedStubs, ClearHiddenTests, ClearMarkScheme, AssignmentInfo]

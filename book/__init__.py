@@ -2,5 +2,4 @@
 
 ``book.execution``  the chapters executed with their solutions, once, through jupyter-cache
 ``book.staging``    an edition's pages made from them, the download boxes, the text checks
-``book.citations``  the citation style of the site, and citations as plain text for notebooks
 """

@@ -12,13 +12,15 @@ solutions can produce. So the build goes in four steps:
 1. **Execute** each chapter, with its solutions, once, through jupyter-cache
    (``book/execution.py``: cache ``_build/.jupyter_cache``, keyed by the code cells and
    a fingerprint of the library they import; prose edits never re-execute).
-2. **Release** each chapter with nbgrader's ``generate_assignment``
-   (``autograder.plumbing``), cached by the notebook's bytes in ``_build/.releases``.
+2. **Release** each chapter as the course does (``autograder.release``: nbgrader's
+   ``generate_assignment``, the student edition of the library, the data), packed into the
+   zip students download (``autograder.release.bundle``), cached by its inputs in
+   ``_build/.bundles``.
 3. **Stage** a source tree for Jupyter Book under ``_build/.book_stage/<edition>``
    (``book/staging.py``): the pages of the table of contents, the configuration, and
-   one page per chapter made from the executed notebook. Student edition: nbgrader's
-   ``ClearSolutions``, ``ClearHiddenTests`` and ``ClearMarkScheme``, graded outputs
-   cleared, every cell compared with the release. Instructor edition: the solutions in
+   one page per chapter made from the executed notebook. Student edition: the release's
+   own steps (nbgrader's stubs, no hidden tests), graded outputs cleared, every cell
+   compared with the release in the bundle. Instructor edition: the solutions in
    collapsed toggles. A staged file is rewritten only when its content changed, so
    Sphinx re-renders only what changed.
 4. **Render** the staged tree with Jupyter Book (Sphinx), execution off, with the Sphinx
@@ -36,11 +38,9 @@ where ``\\times`` was meant).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -55,7 +55,7 @@ from book import execution, staging
 
 BUILD = ROOT / "_build"
 STAGE = BUILD / ".book_stage"
-RELEASES = BUILD / ".releases"
+BUNDLES = BUILD / ".bundles"
 CHAPTER_DIR = ROOT / "chapters"
 BOOK_DIR = ROOT / "book"
 BIBFILE = BOOK_DIR / "references.bib"
@@ -103,30 +103,17 @@ def read_toc(allow_missing: bool):
     return site_map, sources, missing
 
 
-def releases(chapters: dict[str, bytes]) -> dict[str, Path]:
-    """nbgrader's release of each chapter (id -> the notebook's bytes), cached by those bytes."""
-    from autograder.plumbing import release_notebooks
+def bundles(chapters: list[str]) -> dict[str, Path]:
+    """Each chapter's assignment bundle (``autograder.release.bundle``), made only when one of its inputs changed."""
+    from autograder.course import Chapter
+    from autograder.release.bundle import cached_bundles
 
-    paths = {chapter: RELEASES / f"{chapter}-{hashlib.sha256(data).hexdigest()[:20]}.ipynb"
-             for chapter, data in chapters.items()}
-    todo = {chapter: path for chapter, path in paths.items() if not path.exists()}
-    if todo:
-        start = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix="book-release-") as scratch:
-            jobs = {}
-            for chapter, path in todo.items():
-                (Path(scratch) / f"{chapter}.ipynb").write_bytes(chapters[chapter])
-                jobs[Path(scratch) / f"{chapter}.ipynb"] = path.with_suffix(".partial")
-            try:
-                release_notebooks(jobs)
-            except Exception as error:
-                raise BuildError(f"nbgrader generate_assignment failed for {', '.join(todo)}: {error}") from error
-            for partial in jobs.values():
-                partial.replace(partial.with_suffix(".ipynb"))
-        log(f"released {', '.join(todo)} with nbgrader in {time.perf_counter() - start:.1f} s")
-    for path in RELEASES.glob("*.ipynb"):  # older releases of these chapters
-        if path.stem.rsplit("-", 1)[0] in paths and path not in paths.values():
-            path.unlink()
+    start = time.perf_counter()
+    try:
+        paths = cached_bundles([Chapter.resolve(chapter) for chapter in chapters], BUNDLES)
+    except Exception as error:
+        raise BuildError(f"the assignment bundles could not be made: {type(error).__name__}: {error}") from error
+    log(f"assignment bundles ready in {time.perf_counter() - start:.1f} s ({BUNDLES.relative_to(ROOT)})")
     return paths
 
 
@@ -165,7 +152,7 @@ def build(edition: str, allow_missing: bool, jobs: int, verbose: bool = False) -
     notebooks = {chapter: nbformat.reads(data, as_version=4) for chapter, data in chapters.items()}
     pages = {name: path for name, path in sources.items() if path.suffix == ".md"}
     check_text(list(pages.values()), notebooks)  # before the slow steps
-    released = releases(chapters)
+    released = bundles(list(chapters))
     try:
         executed = execution.execute_chapters(notebooks, jobs, log=log)
     except execution.ExecutionError as error:
@@ -190,9 +177,8 @@ def build(edition: str, allow_missing: bool, jobs: int, verbose: bool = False) -
     if not extra:
         raise BuildError("_config.yml: sphinx.config.html_extra_path must name the folder for the downloads")
     for chapter, nb in executed.items():
-        release = nbformat.read(released[chapter], as_version=4)
         try:
-            page, downloads = staging.chapter_page(chapter, nb, release, edition, BIBFILE)
+            page, downloads = staging.chapter_page(chapter, nb, released[chapter], edition, BIBFILE)
         except (staging.StageError, KeyError) as error:
             raise BuildError(f"chapters/{chapter}.ipynb: {error}") from error
         stage.write(f"chapters/{chapter}.ipynb", page)

@@ -1,11 +1,12 @@
 """Stage an edition: the page of each chapter, its download, and the checks on the text.
 
 * ``chapter_page``: the page Jupyter Book renders, made from the chapter executed with its
-  solutions. Student edition: nbgrader's own ``ClearSolutions``, ``ClearHiddenTests`` and
-  ``ClearMarkScheme``, the outputs of answer and test cells cleared, then every cell
-  compared with nbgrader's release (any difference is an error). Instructor edition: the
+  solutions. Student edition: the release's own steps (``autograder.plumbing``'s
+  ``STUDENT_PAGE_PREPROCESSORS``: nbgrader's stubs and cleared hidden tests and mark
+  schemes), the outputs of answer and test cells cleared, then every cell compared with the
+  release in the chapter's bundle (any difference is an error). Instructor edition: the
   solutions and hidden tests stay, in collapsed toggles. Both get the assignment box.
-* ``assignment``: the download box of a chapter and the files it links to.
+* ``assignment``: the download box of a chapter and the bundle it links to.
 * ``control_characters`` and ``check_notebook``: no control character (TAB included) in
   Markdown, in LaTeX math, or in a code string that holds math (``"$3\\times 3$"`` without
   ``r`` is a TAB).
@@ -18,13 +19,14 @@ from __future__ import annotations
 import ast
 import copy
 import re
+import zipfile
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_markdown_cell
 
-from autograder.plumbing import MARKERS, is_answer_cell, is_grade, is_test_cell
-from book.citations import plain_notebook
+from autograder.plumbing import MARKERS, STUDENT_PAGE_PREPROCESSORS, is_answer_cell, is_grade, is_test_cell
+from autograder.release.citations import plain_citations
 
 #: every control character (C0, DEL, C1) but the newline
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
@@ -102,19 +104,23 @@ def add_tag(cell, tag: str) -> None:
         tags.append(tag)
 
 
-def assignment(chapter: str, points: float, release, bibfile: Path):
-    """The chapter's download box (a markdown cell) and the files it links to ({path under the site root: bytes}).
+def assignment(chapter: str, points: float, bundle: Path):
+    """The chapter's download box (a markdown cell) and the file it links to ({path under the site root: bytes}).
 
-    The download is nbgrader's release with its citations written as text (JupyterLab
-    does not render citation roles).
+    The download is the chapter's assignment bundle (``autograder.release.bundle``): the release
+    notebook with everything it needs to run, and a README that says how.
     """
-    filename = f"{chapter}.ipynb"
+    filename = f"{chapter}.zip"
     text = f"""\
 :::{{admonition}} The assignment
 :class: tip assignment-box
 <a class="download-assignment" href="../assignments/{filename}" download="{filename}">\
-<i class="fa-solid fa-download"></i> Download the assignment notebook <code>{filename}</code></a> \
-(worth {points:g} points).
+<i class="fa-solid fa-download"></i> Download the assignment <code>{filename}</code></a> \
+(worth {points:g} points). It unpacks into a folder <code>{chapter}/</code> with the notebook
+<code>{chapter}.ipynb</code>, the course library without the answers of this chapter and later
+ones (<code>solutions/</code>), the checks the test cells call (<code>autograder/</code>), the data
+(<code>data/</code>), the exact package versions (<code>requirements.txt</code>) and a
+<code>README.md</code> with the two commands that set it up and open it in JupyterLab.
 
 ```{{only}} student
 The graded exercises below show the stubs you fill in; the visible tests under each one tell
@@ -126,22 +132,26 @@ you whether you are on track.
 *Show solution*; test cells include the hidden tests.
 ```
 
-Open the notebook in JupyterLab, run *Validate*, and submit it as described in
+Run *Validate* before you submit the notebook, as described in
 {{ref}}`the student workflow <student-workflow>`.
 :::"""
     cell = new_markdown_cell(text)
     cell.id = "assignment-box"
-    download = (nbformat.writes(plain_notebook(copy.deepcopy(release), bibfile)) + "\n").encode()
-    return cell, {f"assignments/{filename}": download}
+    return cell, {f"assignments/{filename}": bundle.read_bytes()}
 
 
-def stage_student(executed, release, chapter: str):
-    """The student page: nbgrader's stubs, no hidden tests, demo outputs kept, identical to the release."""
-    from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, ClearSolutions
+def release_notebook(bundle: Path, chapter: str):
+    """The release notebook inside a chapter's bundle."""
+    with zipfile.ZipFile(bundle) as archive:
+        return nbformat.reads(archive.read(f"{chapter}/{chapter}.ipynb").decode("utf-8"), as_version=4)
 
-    nb, resources = copy.deepcopy(executed), {}
-    for preprocessor in (ClearSolutions(), ClearHiddenTests(), ClearMarkScheme()):
-        nb, resources = preprocessor.preprocess(nb, resources)
+
+def stage_student(executed, release, chapter: str, bibfile: Path):
+    """The student page: the release's own steps (named stubs, no hidden tests, no mark schemes), demo
+    outputs kept, and every cell as in the release (whose citations are text; the page links them)."""
+    nb, resources = copy.deepcopy(executed), {"nbgrader": {"assignment": chapter}}
+    for step in STUDENT_PAGE_PREPROCESSORS:
+        nb, resources = step().preprocess(nb, resources)
     for cell in nb.cells:
         if is_answer_cell(cell) or is_test_cell(cell):
             cell.outputs, cell.execution_count = [], None  # a test cell's output would name its hidden checks
@@ -149,10 +159,11 @@ def stage_student(executed, release, chapter: str):
     if len(release.cells) != len(nb.cells):
         raise StageError(f"{chapter}: the student page has {len(nb.cells)} cells, nbgrader's release {len(release.cells)}")
     for index, (page_cell, release_cell) in enumerate(zip(nb.cells, release.cells)):
-        if page_cell.source != release_cell.source or page_cell.cell_type != release_cell.cell_type:
+        page_text = plain_citations(page_cell.source, bibfile) if page_cell.cell_type == "markdown" else page_cell.source
+        if page_text != release_cell.source or page_cell.cell_type != release_cell.cell_type:
             raise StageError(
                 f"{chapter}: cell {index} ({page_cell.get('id')}) of the student page differs from "
-                f"nbgrader's release:\n--- page\n{page_cell.source}\n--- release\n{release_cell.source}"
+                f"nbgrader's release:\n--- page\n{page_text}\n--- release\n{release_cell.source}"
             )
     return nb
 
@@ -174,14 +185,15 @@ def stage_instructor(executed):
     return nb
 
 
-def chapter_page(chapter: str, executed, release, edition: str, bibfile: Path) -> tuple[bytes, dict[str, bytes]]:
+def chapter_page(chapter: str, executed, bundle: Path, edition: str, bibfile: Path) -> tuple[bytes, dict[str, bytes]]:
     """The staged page of a chapter (notebook bytes) and the files its download box links to."""
+    release = release_notebook(bundle, chapter)
     text = nbformat.writes(release)
     leaked = [marker for marker in MARKERS if marker in text]
     if leaked:
         raise StageError(f"{chapter}: nbgrader's release still contains {leaked}")
-    nb = stage_student(executed, release, chapter) if edition == "student" else stage_instructor(executed)
-    box, files = assignment(chapter, total_points(executed), release, bibfile)
+    nb = stage_student(executed, release, chapter, bibfile) if edition == "student" else stage_instructor(executed)
+    box, files = assignment(chapter, total_points(executed), bundle)
     # the box goes right under the points table ("... worth T points in total")
     after = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "points in total" in c.source), 0)
     nb.cells.insert(after + 1, box)

@@ -20,7 +20,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from book import build, execution
-from book.citations import plain_citations
+from autograder.release.citations import plain_citations
 from book.staging import check_notebook, check_page, control_characters
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from book.citations import plain_citations
+from autograder.release.citations import plain_citations
 from chapter_tools import ROOT, answer_namespace, read_chapter
 from solutions import search
 from solutions.data import load_mnist, subset, train_test_split

@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from book.citations import plain_citations
+from autograder.release.citations import plain_citations
 from chapter_tools import ROOT, answer_namespace, read_chapter
 from solutions import layers as L
 from solutions.data import load_mnist, subset

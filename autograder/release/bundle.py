@@ -17,11 +17,12 @@ a fixed time stamp and permissions).
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder.course import Chapter, CourseDir
+from autograder.course import DATA_DIR, ROOT, Chapter, CourseDir
 from autograder.release.assignment import release_chapter
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip file can hold
@@ -55,3 +56,30 @@ def write_bundles(chapters: list[Chapter], out: Path) -> list[Path]:
         for chapter in chapters:
             release_chapter(course, chapter)
         return [bundle(course, chapter, out) for chapter in chapters]
+
+
+def bundle_key(chapter: Chapter) -> str:
+    """A digest of everything a chapter's bundle is made from: the chapter, the library, the autograder
+    (the release code, the runtime, the students' settings), the data and the lock."""
+    digest = hashlib.sha256(chapter.path.read_bytes())
+    inputs = [*sorted((ROOT / "solutions").glob("*.py")), *sorted((ROOT / "autograder").rglob("*")),
+              *sorted(DATA_DIR.iterdir()), ROOT / "constraints.txt", ROOT / "pyproject.toml", ROOT / "book" / "references.bib"]
+    for path in inputs:
+        if path.is_file() and "__pycache__" not in path.parts and "samples" not in path.relative_to(ROOT).parts[:2]:
+            digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:20]
+
+
+def cached_bundles(chapters: list[Chapter], cache: Path) -> dict[str, Path]:
+    """{chapter id: its zip}, made only when ``bundle_key`` changed (``cache/<chapter>-<key>.zip``)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    paths = {chapter.id: cache / f"{chapter.id}-{bundle_key(chapter)}.zip" for chapter in chapters}
+    todo = [chapter for chapter in chapters if not paths[chapter.id].exists()]
+    if todo:
+        with tempfile.TemporaryDirectory(prefix="bundles-") as scratch:
+            for made in write_bundles(todo, Path(scratch)):
+                made.replace(paths[made.stem])
+    for path in cache.glob("*.zip"):  # older bundles of these chapters
+        if path.stem.rsplit("-", 1)[0] in paths and path not in paths.values():
+            path.unlink()
+    return paths

@@ -9,7 +9,7 @@ chapters would be the unexecuted instructor sources, solutions included, so the
 build stops with an error that says how to build the site.
 
 It also registers the citation style of ``bibtex_reference_style``
-(``book/citations.py``) and removes duplicated inline scripts.
+(``autograder/release/citations.py``) and removes duplicated inline scripts.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def set_edition(app: Sphinx, config) -> None:
     if config.course_edition == "instructor":
         config.html_title = f"{config.html_title} (instructor edition)"
         config.html_theme_options = {**config.html_theme_options, "announcement": INSTRUCTOR_BANNER}
-    from book.citations import register_style  # importable when book/build.py renders
+    from autograder.release.citations import register_style  # importable when book/build.py renders
 
     register_style()
 

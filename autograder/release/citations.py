@@ -1,4 +1,4 @@
-"""How a citation reads: one author-year style, for the website and for the notebooks.
+"""How a citation reads: one author-year style, for the website and for the notebooks students get.
 
 The pages and chapters cite with sphinxcontrib-bibtex's roles, for example
 ``{cite:p}`he2015delving``` (parenthetical) and ``{cite:t}`he2015delving``` (textual);
@@ -10,7 +10,8 @@ holds the one reference style both outputs use:
   "(He et al. 2015)", "He et al. (2015)", "(Glorot & Bengio 2010; Kingma & Ba 2015)";
 * ``plain_citations(markdown, bibfile)``: the roles rendered back to that text by the same
   style, for the notebooks students download (JupyterLab does not know the roles);
-  ``plain_notebook(nb, bibfile)`` applies it to a notebook's markdown cells.
+  ``plain_notebook(nb, bibfile)`` applies it to a notebook's markdown cells, and
+  ``PlainCitations`` is the release's nbgrader step that does it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ from sphinxcontrib.bibtex.style.referencing import (
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 from sphinxcontrib.bibtex.style.template import SphinxReferenceInfo
 
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+BIBFILE = Path(__file__).resolve().parents[2] / "book" / "references.bib"  # the course's bibliography
 STYLE = "author_year_round"
 #: a citation role in MyST Markdown: {cite:p}`key`, {cite:t}`key1,key2`, {cite:alp}`key{post}`
 ROLE = re.compile(r"\{cite:(?P<role>[a-z]+)\}`(?P<targets>[^`]+)`")
@@ -108,3 +113,12 @@ def plain_notebook(nb, bibfile: str | Path):
         if cell.cell_type == "markdown" and "nbgrader" not in cell.metadata:
             cell.source = plain_citations(cell.source, bibfile)
     return nb
+
+
+class PlainCitations(NbGraderPreprocessor):
+    """The release's step that writes citation roles as text (JupyterLab does not render the roles)."""
+
+    bibfile = Unicode(str(BIBFILE), help="the course's bibliography").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        return plain_notebook(nb, self.bibfile), resources
