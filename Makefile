@@ -47,7 +47,7 @@ help:
 	@echo "make test-fast   unit tests only: not slow, no notebooks"
 	@echo "make install     create .venv and install the pinned dependencies + this repo (editable)"
 	@echo "make grade-demo  grade the bundled sample submissions (autograder/samples) and print the table"
-	@echo "make lab CHAPTER=03_activations   open JupyterLab on a chapter's student release"
+	@echo "make lab CHAPTER=03_activations   open JupyterLab on a chapter's assignment, as a student sees it"
 	@echo "make bench       run the benchmarks (bench/run_all.py)"
 	@echo "make bench-deps  install the optional benchmark dependency $(TORCH_PIN) into .venv"
 	@echo "make lock        re-resolve requirements.txt and rewrite constraints.txt"
@@ -140,12 +140,13 @@ grade-demo: $(STAMP) sandbox
 	$(PY) -m autograder grade $(DEMO_CHAPTER) autograder/samples/$(DEMO_CHAPTER) --out _build/grade-demo \
 		--workers 2 --cell-timeout 20 --time-limit 120 --table || test $$? -eq 1
 
-# Open JupyterLab (with nbgrader's Validate button) on a chapter's student release,
-# made in _build/lab/release/<chapter>/ with the student edition of `solutions`.
+# Open JupyterLab as a student sees it: the chapter's assignment folder (made in
+# _build/lab/release/<chapter>/ by the course's release code, as in the zip students
+# download) with its settings: nbgrader's Validate button, no instructor panels.
 lab: $(STAMP)
 	@test -n "$(CHAPTER)" || { echo "usage: make lab CHAPTER=03_activations  (chapters: $(basename $(notdir $(NOTEBOOKS))))" >&2; exit 2; }
 	$(PY) -m autograder release $(CHAPTER) --out _build/lab
-	cd _build/lab/release/$(CHAPTER) && $(BIN)/jupyter lab $(CHAPTER).ipynb
+	cd _build/lab/release/$(CHAPTER) && $(BIN)/jupyter lab --config=jupyter_lab_config.py $(CHAPTER).ipynb
 
 # --- benchmarks -------------------------------------------------------------
 

@@ -25,8 +25,10 @@ browser`` or ``apt-get install chromium``; set CHROMIUM to use another binary).
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -262,18 +264,22 @@ def test_page_renders_cleanly_in_a_browser(page, site, server, browser_context, 
     [pytest.param(c, id=c, marks=[pytest.mark.skip(reason="draft build: not written yet")]
                   if ALLOW_MISSING and not source_exists(c) else []) for c in chapter_pages()],
 )
-def test_chapter_page_has_assignment_launch_buttons_and_outcomes(chapter, site, server, browser_context):
+def test_chapter_page_has_its_assignment_zip_no_launch_button_and_outcomes(chapter, site, server, browser_context):
     settings = config()
     visit = Visit(browser_context, f"{server.url}/{chapter}.html")
     try:
         facts = visit.page.evaluate(PAGE_FACTS)
-        # the download link is served, and it is the nbgrader release
+        # the download link is served, and it is the chapter's assignment bundle with nbgrader's release
         name = Path(chapter).name
-        expected = f"{server.url}/assignments/{name}.ipynb"
+        expected = f"{server.url}/assignments/{name}.zip"
         assert facts["downloads"] == [expected], f"{chapter}: download links {facts['downloads']}, expected [{expected}]"
         response = visit.page.request.get(expected)
         assert response.ok, f"{expected}: HTTP {response.status}"
-        release = nbformat.reads(response.text(), as_version=4)
+        with zipfile.ZipFile(io.BytesIO(response.body())) as bundle:
+            members = bundle.namelist()
+            release = nbformat.reads(bundle.read(f"{name}/{name}.ipynb").decode(), as_version=4)
+        for member in ("README.md", "requirements.txt", "solutions/__init__.py", "autograder/checks.py"):
+            assert f"{name}/{member}" in members, f"{expected}: no {member}"
         stubs = [c for c in release.cells if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"]
         assert stubs and all("raise NotImplementedError(" in c.source for c in stubs), (
             f"{expected}: the answer cells are not nbgrader's stubs"
@@ -282,15 +288,13 @@ def test_chapter_page_has_assignment_launch_buttons_and_outcomes(chapter, site, 
         visit.close()
     assert not visit.problems, f"{chapter}: {visit.problems}"
 
-    links = " ".join(facts["links"])
-    launch = settings["launch_buttons"]
-    for service in ("binderhub_url", "colab_url", "jupyterhub_url"):
-        host = urlparse(launch[service]).netloc
-        assert host in links, f"{chapter}: no launch button for {service} ({host})"
-    repository = settings["repository"]["url"]
-    assert repository in facts["links"] or repository + "/" in facts["links"], (
-        f"{chapter}: no link to the source repository {repository}"
-    )
+    # nothing opens the instructor source: no launch button, no link into the repository
+    repository = settings["repository"]["url"].rstrip("/")
+    opens_source = [link for link in facts["links"]
+                    if repository in link or any(host in urlparse(link).netloc
+                                                 for host in ("mybinder.org", "colab.research.google.com"))
+                    or f"chapters/{name}.ipynb" in link]
+    assert not opens_source, f"{chapter}: links that open the instructor source: {opens_source}"
     assert "What you will be able to do" in facts["text"], f"{chapter}: no learning outcomes"
     assert re.search(r"worth [0-9.]+ points in total", facts["text"]), f"{chapter}: no points total"
 
@@ -330,20 +334,34 @@ def test_no_file_of_the_site_contains_solutions_or_hidden_tests(site, secrets, a
     assert not offenders, "\n".join(offenders)
 
 
-def test_assignment_downloads_are_the_student_releases(site, secrets):
+def test_assignment_bundles_hold_the_release_and_no_answer_of_their_chapter_or_a_later_one(site, secrets):
     folder = site / "assignments"
-    published = sorted(p.stem for p in folder.glob("*.ipynb"))
+    published = sorted(p.stem for p in folder.glob("*.zip"))
     expected = sorted(Path(c).name for c in chapter_pages() if source_exists(c))
     assert published == expected, f"{folder}: has {published}, expected {expected}"
+    problems = []
     for name in published:
-        nb = nbformat.read(folder / f"{name}.ipynb", as_version=4)
+        later = {line for chapter, lines in secrets.items() if chapter >= name for line in lines}
+        with zipfile.ZipFile(folder / f"{name}.zip") as bundle:
+            nb = nbformat.reads(bundle.read(f"{name}/{name}.ipynb").decode(), as_version=4)
+            for member in bundle.namelist():
+                if Path(member).suffix not in {".ipynb", ".py", ".md", ".txt", ".json", ".css", ".template"}:
+                    continue
+                text = bundle.read(member).decode("utf-8", errors="replace")
+                problems += [f"{name}.zip: {member} contains {marker!r}" for marker in MARKERS if marker in text]
+                leaked = sorted(file_lines(Path(member), text) & later)
+                if leaked:
+                    problems.append(f"{name}.zip: {member} contains lines of a solution or hidden test of {name} "
+                                    f"or a later chapter: {leaked[:3]}")
         graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
-        assert graded, f"assignments/{name}.ipynb: no nbgrader test cells"
-        assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), (
-            f"assignments/{name}.ipynb: the release must have no outputs"
-        )
+        if not graded:
+            problems.append(f"{name}.zip: the notebook has no nbgrader test cells")
+        if any(c.get("outputs") for c in nb.cells if c.cell_type == "code"):
+            problems.append(f"{name}.zip: the release must have no outputs")
         roles = [c.source[:200] for c in nb.cells if c.cell_type == "markdown" and "{cite:" in c.source]
-        assert not roles, f"assignments/{name}.ipynb: citation roles not written as text (JupyterLab shows them raw): {roles}"
+        if roles:
+            problems.append(f"{name}.zip: citation roles not written as text (JupyterLab shows them raw): {roles}")
+    assert not problems, "\n".join(problems)
 
 
 def test_every_citation_links_to_its_entry_on_the_references_page(site):
