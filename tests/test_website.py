@@ -293,7 +293,7 @@ def test_chapter_page_has_its_assignment_zip_no_launch_button_and_outcomes(chapt
     opens_source = [link for link in facts["links"]
                     if repository in link or any(host in urlparse(link).netloc
                                                  for host in ("mybinder.org", "colab.research.google.com"))
-                    or f"chapters/{name}.ipynb" in link]
+                    or (f"chapters/{name}.ipynb" in link and not link.startswith(server.url))]
     assert not opens_source, f"{chapter}: links that open the instructor source: {opens_source}"
     assert "What you will be able to do" in facts["text"], f"{chapter}: no learning outcomes"
     assert re.search(r"worth [0-9.]+ points in total", facts["text"]), f"{chapter}: no points total"
@@ -334,14 +334,23 @@ def test_no_file_of_the_site_contains_solutions_or_hidden_tests(site, secrets, a
     assert not offenders, "\n".join(offenders)
 
 
-def test_assignment_bundles_hold_the_release_and_no_answer_of_their_chapter_or_a_later_one(site, secrets):
+def test_assignment_bundles_hold_the_release_and_no_answer_of_their_chapter_or_a_later_one(
+        site, secrets, all_public_lines):
+    from autograder.course import Chapter
+    from autograder.release.student_edition import chapters_from, find_secret
+    from autograder.release.student_edition import secrets as code_secrets
+
     folder = site / "assignments"
     published = sorted(p.stem for p in folder.glob("*.zip"))
     expected = sorted(Path(c).name for c in chapter_pages() if source_exists(c))
     assert published == expected, f"{folder}: has {published}, expected {expected}"
     problems = []
     for name in published:
-        later = {line for chapter, lines in secrets.items() if chapter >= name for line in lines}
+        # in the notebook: the lines its own release hides, and any later chapter's that no chapter shows
+        later = {line for chapter, lines in secrets.items() if chapter > name for line in lines} - all_public_lines
+        hidden_lines = set(secrets[name]) | later
+        # in code: the solution and hidden-test regions of this chapter and later ones (as the release checks them)
+        regions = [s for owner in chapters_from(Chapter.resolve(name)) for s in code_secrets(owner)]
         with zipfile.ZipFile(folder / f"{name}.zip") as bundle:
             nb = nbformat.reads(bundle.read(f"{name}/{name}.ipynb").decode(), as_version=4)
             for member in bundle.namelist():
@@ -349,9 +358,10 @@ def test_assignment_bundles_hold_the_release_and_no_answer_of_their_chapter_or_a
                     continue
                 text = bundle.read(member).decode("utf-8", errors="replace")
                 problems += [f"{name}.zip: {member} contains {marker!r}" for marker in MARKERS if marker in text]
-                leaked = sorted(file_lines(Path(member), text) & later)
+                leaked = sorted(file_lines(Path(member), text) & hidden_lines) if member.endswith(".ipynb") else [
+                    f"{s.kind} of {s.chapter}:{s.cell} at line {line + 1}" for s in regions for line in find_secret(text, s)]
                 if leaked:
-                    problems.append(f"{name}.zip: {member} contains lines of a solution or hidden test of {name} "
+                    problems.append(f"{name}.zip: {member} contains a solution or hidden test of {name} "
                                     f"or a later chapter: {leaked[:3]}")
         graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
         if not graded:
