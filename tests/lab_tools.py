@@ -107,8 +107,8 @@ class Notebook:
         self.page, self.server, self.name = page, server, name
 
     def open(self) -> "Notebook":
-        self.page.goto(self.server.url(f"lab/tree/{self.name}"))
-        self.page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
+        self.page.goto(self.server.url(f"lab/tree/{self.name}?reset"))  # a fresh workspace: this notebook only
+        self.page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", timeout=120_000)
         self.wait_idle()
         return self
 
@@ -147,6 +147,15 @@ class Notebook:
         cell.scroll_into_view_if_needed()
         self.page.wait_for_timeout(300)
         return cell.inner_text()
+
+    def run_cell(self, cell_text: str) -> dict:
+        """Click into the cell holding ``cell_text`` and run it with Shift+Enter, as a student does."""
+        cell = self.cell(cell_text)
+        cell.scroll_into_view_if_needed()
+        cell.locator(".jp-InputArea-editor").click()
+        self.page.keyboard.press("Shift+Enter")
+        time.sleep(0.5)
+        return self.wait_idle()
 
     def replace_line(self, cell_text: str, line_text: str, lines: list[str]) -> None:
         """Click the line holding ``line_text`` in the cell holding ``cell_text``, and type ``lines`` over it.

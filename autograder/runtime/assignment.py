@@ -89,11 +89,11 @@ def before_validation(notebook=None, **_):
         return
     from nbformat.v4 import new_code_cell
 
-    message = "\n".join(found)
+    message = "\n  ".join(found)
     cell = new_code_cell(
         "# Validate: graded cells are missing from this notebook\n"
         "from autograder.checks import CheckFailed\n"
-        f"raise CheckFailed({message!r})"
+        f"raise CheckFailed('the graded cells of the assignment', {message!r})"
     )
     cell.id = CHECK_CELL_ID
     cell.metadata["nbgrader"] = {
