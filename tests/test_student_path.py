@@ -86,15 +86,6 @@ def student_venv(student_folder) -> Path:
     return venv
 
 
-@pytest.fixture(scope="module")
-def lab(student_folder, student_venv, tmp_path_factory):
-    """``jupyter lab --config=jupyter_lab_config.py``, as the README says (as root or not)."""
-    log = tmp_path_factory.mktemp("lab-log") / "jupyterlab.log"
-    command = [str(student_venv / "bin" / "jupyter"), "lab", "--config=jupyter_lab_config.py", EXPOSE_APP]
-    with LabServer(command, student_folder, log) as server:
-        yield server
-
-
 def grade(notebook: Path, tmp: Path) -> tuple[dict, dict]:
     """``python -m autograder grade`` on one saved notebook: (grades.csv row, per-cell points)."""
     from nbgrader.api import Gradebook
@@ -139,7 +130,8 @@ def points_without(function: str) -> dict[str, float]:
     return points
 
 
-def test_the_zip_holds_what_its_readme_promises(bundle, tmp_path):
+def check_the_zip(bundle: Path, tmp: Path) -> None:
+    """Step 1: the zip holds what its README promises, and the same sources give the same bytes."""
     names = zipfile.ZipFile(bundle).namelist()
     top = {name.split("/")[1] for name in names}
     assert {f"{CHAPTER}.ipynb", "solutions", "autograder", "data", "requirements.txt", "README.md",
@@ -149,12 +141,13 @@ def test_the_zip_holds_what_its_readme_promises(bundle, tmp_path):
     readme = zipfile.ZipFile(bundle).read(f"{CHAPTER}/README.md").decode()
     for promise in ("requirements.txt", "--config=jupyter_lab_config.py", "Validate", f"{CHAPTER}.ipynb", "Windows"):
         assert promise in readme
-    again = write_bundles([Chapter.resolve(CHAPTER)], tmp_path)[0]
+    again = write_bundles([Chapter.resolve(CHAPTER)], tmp)[0]
     assert again.read_bytes() == bundle.read_bytes(), "the same sources must give the same zip"
 
 
-def test_a_student_types_an_answer_validates_and_gets_full_marks(student_folder, lab, tmp_path):
-    total = sum(float(c.metadata.nbgrader["points"]) for c in nbformat.read(student_folder / f"{CHAPTER}.ipynb", 4).cells
+def type_the_answer_validate_and_grade(folder: Path, lab: LabServer, tmp: Path) -> None:
+    """Step 4: the right answer, typed; Run All; Validate says success (and that hidden tests still run); full marks."""
+    total = sum(float(c.metadata.nbgrader["points"]) for c in nbformat.read(folder / f"{CHAPTER}.ipynb", 4).cells
                 if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade"))
     with chromium() as page:
         notebook = Notebook(page, lab, f"{CHAPTER}.ipynb").open()
@@ -178,11 +171,12 @@ def test_a_student_types_an_answer_validates_and_gets_full_marks(student_folder,
         notebook.save()
         assert not page.errors, page.errors
 
-    row, cells = grade(student_folder / f"{CHAPTER}.ipynb", tmp_path)
+    row, cells = grade(folder / f"{CHAPTER}.ipynb", tmp)
     assert (row["status"], float(row["score"]), float(row["max_score"])) == ("graded", total, total), row
 
 
-def test_a_broken_answer_gets_a_short_message_and_its_points_only(student_folder, lab, tmp_path):
+def break_the_answer_validate_and_grade(folder: Path, lab: LabServer, tmp: Path) -> None:
+    """Step 5: a wrong answer: a short block in the cell and in Validate; graded, only its points are lost."""
     expected = points_without("momentum_step")  # the test cells that need momentum_step score 0, the others keep theirs
     with chromium() as page:
         notebook = Notebook(page, lab, f"{CHAPTER}.ipynb").open()
@@ -203,7 +197,7 @@ def test_a_broken_answer_gets_a_short_message_and_its_points_only(student_folder
         message = notebook.validate()
         screenshot(page, "student-05-broken-validated")
         assert "The following cell failed" in message and "first step" in message, message
-        assert "Traceback" not in message and "checks.py" not in message and str(student_folder) not in message
+        assert "Traceback" not in message and "checks.py" not in message and str(folder) not in message
         shown = page.locator("#validation-message pre").evaluate_all(
             "nodes => nodes.filter(n => n.offsetParent !== null).map(n => n.innerText)")
         assert len(shown) == message.count("The following cell failed"), "the dialog shows the test cells' source"
@@ -211,15 +205,16 @@ def test_a_broken_answer_gets_a_short_message_and_its_points_only(student_folder
         notebook.close_dialog()
         notebook.save()
 
-    row, cells = grade(student_folder / f"{CHAPTER}.ipynb", tmp_path)
+    row, cells = grade(folder / f"{CHAPTER}.ipynb", tmp)
     assert cells[TYPED_TESTS] == 0
     assert cells == pytest.approx(expected), (cells, expected)
     assert float(row["score"]) == pytest.approx(sum(expected.values()))
 
 
-def test_a_deleted_test_cell_and_a_renamed_notebook_are_explained(student_folder, lab):
-    renamed = student_folder / "my copy.ipynb"
-    nb = nbformat.read(student_folder / f"{CHAPTER}.ipynb", as_version=4)
+def delete_a_test_cell_and_rename(folder: Path, lab: LabServer) -> None:
+    """Step 6: a renamed copy without a test cell: the notebook and Validate say what to do."""
+    renamed = folder / "my copy.ipynb"
+    nb = nbformat.read(folder / f"{CHAPTER}.ipynb", as_version=4)
     nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != TYPED_TESTS]
     nbformat.write(nb, renamed)
     with chromium() as page:
@@ -236,11 +231,22 @@ def test_a_deleted_test_cell_and_a_renamed_notebook_are_explained(student_folder
     renamed.unlink()
 
 
-def test_the_notebook_away_from_its_folder_says_what_to_do(student_folder, student_venv, tmp_path):
-    alone = tmp_path / f"{CHAPTER}.ipynb"
-    shutil.copyfile(student_folder / f"{CHAPTER}.ipynb", alone)
-    done = subprocess.run([str(student_venv / "bin" / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
-                           "--stdout", alone.name], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+def test_the_students_path_from_the_zip_to_the_grade(bundle, student_folder, student_venv, tmp_path_factory):
+    """One student, in order (each step starts where the last one left the notebook)."""
+    check_the_zip(bundle, tmp_path_factory.mktemp("again"))
+    log = tmp_path_factory.mktemp("lab-log") / "jupyterlab.log"
+    command = [str(student_venv / "bin" / "jupyter"), "lab", "--config=jupyter_lab_config.py", EXPOSE_APP]
+    with LabServer(command, student_folder, log) as lab:  # as the README says (as root or not)
+        type_the_answer_validate_and_grade(student_folder, lab, tmp_path_factory.mktemp("graded-right"))
+        break_the_answer_validate_and_grade(student_folder, lab, tmp_path_factory.mktemp("graded-wrong"))
+        delete_a_test_cell_and_rename(student_folder, lab)
+
+
+def test_the_notebook_away_from_its_folder_says_what_to_do(bundle, tmp_path):
+    with zipfile.ZipFile(bundle) as archive:
+        (tmp_path / f"{CHAPTER}.ipynb").write_bytes(archive.read(f"{CHAPTER}/{CHAPTER}.ipynb"))
+    done = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+                           "--stdout", f"{CHAPTER}.ipynb"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert done.returncode != 0
     assert f"{CHAPTER}.ipynb needs the files of its assignment folder: unzip {CHAPTER}.zip" in done.stderr
     assert "ModuleNotFoundError" not in done.stderr
