@@ -24,6 +24,7 @@ from fixtures.leak_fixtures import (
 
 from autograder.course import Chapter, UsageError, all_chapters
 from autograder.plumbing import is_answer_cell
+from autograder.release.check import unexpected_errors
 from autograder.release import leaks
 from autograder.release.leaks import (
     LeakError,
@@ -172,6 +173,22 @@ def test_a_reproduction_that_cannot_be_stubbed_refuses_the_release(tmp_path, mon
         build_probed_edition(Chapter.resolve(all_chapters()[0]), tmp_path)
     assert "solutions.gradcheck.relative_error reproduces cross_entropy (01_gradient_descent)" in str(raised.value)
     assert f"the release of {all_chapters()[0]}" in str(raised.value)
+
+
+def test_release_check_flags_a_library_stub_raised_in_a_raises_exception_cell():
+    def cell(tags, ename, evalue):
+        node = nbformat.v4.new_code_cell("demo()", metadata={"tags": tags})
+        node.outputs = [nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[])]
+        return node
+
+    stub = "solutions.optim.Adam computes an exercise of a later chapter (08_optimizers)"
+    graded = nbformat.v4.new_notebook(cells=[
+        cell(["raises-exception"], "NotImplementedError", stub),  # a correct student would hit it too
+        cell(["raises-exception"], "ValueError", "the demo shows this error on purpose"),
+        cell([], "ZeroDivisionError", "division by zero"),
+    ])
+    problems = unexpected_errors(graded)
+    assert problems == [f"cell 1: NotImplementedError: {stub}", "cell 3: ZeroDivisionError: division by zero"]
 
 
 # ---------------------------------------------------------------------------

@@ -18,6 +18,8 @@ reproduction that cannot be stubbed (``autograder.checks`` needs it) refuses the
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import pickle
@@ -33,7 +35,7 @@ import nbformat
 import numpy as np
 
 from autograder.course import Chapter, UsageError, all_chapters
-from autograder.release.recorded_calls import AnswerCalls, recorded_calls
+from autograder.release.recorded_calls import CACHE_DIR, AnswerCalls, recorded_calls
 from autograder.release.student_edition import (
     Stub,
     StudentEdition,
@@ -103,7 +105,32 @@ class Probed:
 
 
 def probe(edition: Path, answers: list[AnswerCalls], budget: float = BUDGET_SECONDS) -> Probed:
-    """The callables of ``edition/solutions`` that reproduce one of ``answers`` on its recorded calls."""
+    """The callables of ``edition/solutions`` that reproduce one of ``answers`` on its recorded calls.
+
+    The result is kept in ``_build/autograder-calls/probes/``, keyed by the edition's code, the calls and
+    the worker: a release probed again (``release --check``, each ``grade``) costs nothing.
+    """
+    digest = hashlib.sha256(WORKER.read_bytes() + repr(budget).encode())
+    for path in sorted((edition / "solutions").glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    digest.update(json.dumps([[a.chapter, a.answer, a.calls] for a in answers], sort_keys=True).encode())
+    saved = CACHE_DIR / "probes" / f"{digest.hexdigest()}.json"
+    try:
+        result = json.loads(saved.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        result = _run_worker(edition, answers, budget)
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        partial = saved.with_name(f"{saved.name}.{os.getpid()}.partial")
+        partial.write_text(json.dumps(result), encoding="utf-8")
+        partial.replace(saved)
+    if result["incomplete"]:
+        raise LeakError(f"{edition}: {result['incomplete']}; the release cannot be shown to be free of answers")
+    return Probed([Reproduction(*found) for found in result["found"]],
+                  [f"{module}.{name}" for module, name in result["unprobed"]])
+
+
+def _run_worker(edition: Path, answers: list[AnswerCalls], budget: float) -> dict:
+    """``reproduce.py`` in a subprocess that imports ``edition/solutions``; its result."""
     task = {"budget": budget, "answers": [
         {"chapter": a.chapter, "answer": a.answer, "calls": [
             {"args": from_data(c["args"]), "kwargs": from_data(c["kwargs"]), "parameters": c["parameters"],
@@ -123,10 +150,8 @@ def probe(edition: Path, answers: list[AnswerCalls], budget: float = BUDGET_SECO
         if done.returncode != 0 or not result_file.is_file():
             raise LeakError(f"the leak probe of {edition} failed (exit {done.returncode}): {done.stderr[-2000:]}")
         result = pickle.loads(result_file.read_bytes())
-    if result["incomplete"]:
-        raise LeakError(f"{edition}: {result['incomplete']}; the release cannot be shown to be free of answers")
-    return Probed([Reproduction(*found) for found in result["found"]],
-                  [f"{module}.{name}" for module, name in result["unprobed"]])
+    return {"found": [list(found) for found in result["found"]], "unprobed": [list(u) for u in result["unprobed"]],
+            "incomplete": result["incomplete"]}
 
 
 # ---------------------------------------------------------------------------

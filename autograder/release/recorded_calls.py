@@ -7,7 +7,7 @@ answers (``autograder.runtime.probe.watch``). Each check of a test cell sends th
 since the previous one as the inputs of a visible or a hidden check; the visible ones are
 kept, each with its arguments and the reference's result as data (``probe.call_data``).
 
-The calls depend only on the chapter, the library and the runtime, not on any release, so
+The calls depend only on the chapter, the library and the recorder, not on any release, so
 they are recorded once per content and kept in ``_build/autograder-calls/<chapter>.json``
 for every course folder (a file lock keeps parallel test workers from recording twice).
 """
@@ -84,9 +84,9 @@ def visible_calls(executed_nb) -> dict[str, list[dict]]:
 
 
 def content_key(chapter: Chapter) -> str:
-    """What the recorded calls depend on: the notebook, the full library, the runtime and this module."""
+    """What the recorded calls depend on: the notebook, the full library, the recorder and this module."""
     digest = hashlib.sha256(chapter.path.read_bytes())
-    for path in [*sorted(LIBRARY_DIR.glob("*.py")), *sorted(RUNTIME_DIR.glob("*.py")), Path(__file__)]:
+    for path in [*sorted(LIBRARY_DIR.glob("*.py")), RUNTIME_DIR / "probe.py", Path(__file__)]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -47,6 +47,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 # CPU seconds (this process's), so that a loaded machine probes as much as a quiet one
 ATTEMPT_SECONDS = 1.0  # one call of a candidate
 CANDIDATE_SECONDS = 4.0  # all the calls of one candidate; beyond, it is reported as not fully probed
@@ -69,8 +71,6 @@ def _on_timer(signum, frame):
 
 def same(a: Any, b: Any) -> bool:
     """Equal as data: dicts key by key, sequences element by element, numbers and arrays by np.allclose."""
-    import numpy as np
-
     if isinstance(a, dict) or isinstance(b, dict):
         return (isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys()
                 and all(same(a[k], b[k]) for k in a))
@@ -88,8 +88,6 @@ def same(a: Any, b: Any) -> bool:
 
 def telling(value: Any, inputs: list[Any]) -> bool:
     """Does matching ``value`` prove anything? Not for None, booleans, strings, 0, +-1, zeros, or an input."""
-    import numpy as np
-
     if value is None or isinstance(value, (bool, str, bytes)):
         return False
     if isinstance(value, dict):
@@ -150,8 +148,6 @@ class Call:
 
     @classmethod
     def prepare(cls, chapter: str, answer: str, call: dict) -> Call:
-        import numpy as np
-
         args, kwargs, names = list(call["args"]), dict(call["kwargs"]), list(call["parameters"])
         given = dict(zip(names, args)) | kwargs
         as_function = [("as called", args, kwargs)]
@@ -288,6 +284,9 @@ def probe(edition: Path, answers: list[dict], budget: float) -> dict:
     sys.path.insert(0, str(edition))
     with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
         candidates = list(public_callables(edition))
+    imported = Path(sys.modules["solutions"].__file__).resolve()
+    if not imported.is_relative_to(edition.resolve()):
+        raise RuntimeError(f"import solutions gave {imported}, not the edition in {edition}")
     calls = [Call.prepare(a["chapter"], a["answer"], c) for a in answers for c in a["calls"]]
     calls = [c for c in calls if c.wanted]
     found, unprobed, deadline = [], [], time.process_time() + budget
