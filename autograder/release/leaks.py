@@ -230,8 +230,12 @@ def _stub(function: str, chapter: str, why: str) -> Stub:
 
 def kept_notes(chapter: Chapter) -> list[str]:
     """One line per function that the reviewed table keeps in the release of ``chapter``, and why."""
-    return [f"kept: solutions.{r.function} gives away {', '.join(n for _, n in r.gives_away(chapter.id))}: "
-            f"{r.why_kept} ({r.reviewed})" for r in reviewed_table() if chapter.id in r.keep_in]
+    return [f"kept: solutions.{r.function} gives away {_answers(r.gives_away(chapter.id))}: {r.why_kept} ({r.reviewed})"
+            for r in reviewed_table() if chapter.id in r.keep_in]
+
+
+def _answers(answers: list[tuple[str, str]]) -> str:
+    return ", ".join(f"{name} ({chapter})" for chapter, name in answers)
 
 
 def kept_reproductions(chapter: Chapter) -> set[tuple[str, str, str]]:
@@ -244,7 +248,7 @@ def build_probed_edition(chapter: Chapter, dest: Path, log: logging.Logger | Non
     answers = [calls for owner in chapters_from(chapter) for calls in recorded_calls(owner, log)]
     table = reviewed_table()
     reviewed = [_stub(r.function, min(c for c, _ in r.gives_away(chapter.id)),
-                      "reviewed: gives away " + ", ".join(n for _, n in r.gives_away(chapter.id)))
+                      "reviewed: gives away " + _answers(r.gives_away(chapter.id)))
                 for r in table if r.stubbed_in(chapter.id)]
     kept = kept_reproductions(chapter)
     edition = build_student_edition(chapter, dest, tuple(reviewed))
