@@ -73,10 +73,11 @@ def unexpected_errors(graded_nb) -> list[str]:
             continue
         tolerated = "raises-exception" in cell.metadata.get("tags", [])
         for output in cell.get("outputs", []):
-            if output.get("output_type") == "error" and not (tolerated and output.get("ename") != "NotImplementedError"):
-                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-                where = f"test cell {grade_id}" if is_grade(cell) else f"cell {index + 1}"
-                problems.append(f"{where}: {output.get('ename')}: {str(output.get('evalue', ''))[:160]}")
+            if output.get("output_type") != "error" or (tolerated and output.get("ename") != "NotImplementedError"):
+                continue
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            where = f"test cell {grade_id}" if is_grade(cell) else f"cell {index + 1}"
+            problems.append(f"{where}: {output.get('ename')}: {str(output.get('evalue', ''))[:160]}")
     return problems
 
 
