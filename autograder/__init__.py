@@ -3,7 +3,7 @@
 The folders are the pipeline::
 
     chapters/<chapter>.ipynb (nbgrader source)
-        |  release/   student edition of `solutions`, nbgrader generate_assignment, release --check
+        |  release/   student edition of `solutions` (probed for answers), nbgrader generate_assignment, --check
         v
     release/<chapter>/ (what students get; runtime/ goes with it as autograder/)
         |  students work, Validate, submit (LMS zip or JupyterHub exchange)

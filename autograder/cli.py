@@ -54,7 +54,7 @@ def parser() -> argparse.ArgumentParser:
                               "download to OUT/assignments/<chapter>.zip")
     release.add_argument("--check", action="store_true",
                          help="also run each chapter's reference answers against its release (student edition of "
-                              "`solutions`) and list the cells that raise; exit 1 if any")
+                              "`solutions`), probe the edition for answers, and list the problems; exit 1 if any")
 
     grade = commands.add_parser("grade", help="grade a folder or zip file of submissions", epilog=EPILOG)
     grade.add_argument("chapter", metavar="CHAPTER", help="chapter id (e.g. 03_activations) or a source .ipynb")
@@ -107,14 +107,15 @@ def run_release(args) -> int:
     if not args.check:
         return 0
     from autograder.release.check import check_release
+    from autograder.release.leaks import kept_notes
 
     status = 0
     for chapter in chapters:
         problems = check_release(chapter, args.out / ".work" / chapter.id / "check")
-        print(f"\n{chapter.id}: " + ("the release runs with its student edition of `solutions`" if not problems else
-              "with the student edition of `solutions`, the reference answers raise in"))
-        for problem in problems:
-            print(f"  {problem}")
+        print(f"\n{chapter.id}: " + ("the release runs with its student edition of `solutions` and gives no answer "
+                                     "away" if not problems else "problems of the release with its student edition:"))
+        for line in problems + kept_notes(chapter):
+            print(f"  {line}")
         status |= bool(problems)
     return status
 

@@ -12,6 +12,8 @@ One batch per chapter (2 workers), shared by the tests of that chapter:
   demo that calls the library's copy of an answer of this or a later chapter (a stub in
   the release) would stop a student's Run All (``python -m autograder release --check``
   reports the same);
+* nothing in the release's edition reproduces an answer of this chapter or a later one on
+  its recorded inputs, except what ``autograder/release/reviewed_leaks.toml`` keeps there;
 * no feedback page shows a hidden test.
 
 Serial/parallel agreement and regrade idempotence are checked once, on the tiny fixture
@@ -30,7 +32,7 @@ import pytest
 from autograder.course import Chapter, CourseDir, all_chapters
 from autograder.plumbing import HIDDEN_TESTS, SOLUTION, public_lines, region_texts, secret_lines
 from autograder.grade.batch import grade, prepare_course
-from autograder.release.check import unexpected_errors
+from autograder.release.check import leak_problems, unexpected_errors
 from autograder.release.student_edition import chapters_from, find_secret, secrets
 from autograder.release.samples import expected_points, first_answer, sample_notebooks
 from fixtures.autograder_fixtures import computed_once
@@ -122,6 +124,13 @@ def test_reference_runs_with_the_student_edition_without_errors(chapter, chapter
     assert any(cell.get("outputs") for cell in graded.cells if cell.cell_type == "code"), "nothing was executed"
     problems = unexpected_errors(graded)
     assert not problems, f"{chapter}: with the student edition of `solutions`, the reference raises in: {problems}"
+
+
+@per_chapter()
+def test_the_release_gives_no_answer_away_under_another_name(chapter, chapter_batch):
+    run = chapter_batch(chapter)
+    problems = leak_problems(run["chapter"], run["course"].release(chapter))
+    assert not problems, f"{chapter}: " + "\n".join(problems)
 
 
 @per_chapter()

@@ -78,7 +78,7 @@ class Batch:
 def prepare_course(course: CourseDir, chapter: Chapter, log) -> Path:
     """Source, release, template gradebook and course gradebook; returns the template's path."""
     ensure_tools_on_path()
-    prepare_source(course, chapter)
+    prepare_source(course, chapter, log)
     work = course.work(chapter.id)
     work.mkdir(parents=True, exist_ok=True)
     empty = course.root / ".work" / "empty-gradebook.db"

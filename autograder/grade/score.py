@@ -109,14 +109,13 @@ def expect_notebook(source_nb) -> NotebookNode:
     return nb
 
 
-def run_reference(source_nb, workdir: Path, data_dir: str | None, timeout: int = 900) -> dict[str, list[dict]]:
-    """Execute the source notebook (expect form) in a trusted kernel in ``workdir``; its checks per grade id."""
+def execute_trusted(nb, workdir: Path, data_dir: str | None, timeout: int = 900) -> None:
+    """Execute ``nb`` (the course's own code, in expect form) in a trusted kernel in ``workdir``; outputs in ``nb``."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     from autograder.grade import kernel as kernels
 
-    nb = expect_notebook(source_nb)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
                             resources={"metadata": {"path": str(workdir)}})
     client.km = client.create_kernel_manager()
@@ -127,6 +126,12 @@ def run_reference(source_nb, workdir: Path, data_dir: str | None, timeout: int =
         raise SealingError(f"the reference answers fail in the reference run: {str(error)[:2000]}") from None
     finally:
         kernels.remove_sockets(sockets)
+
+
+def run_reference(source_nb, workdir: Path, data_dir: str | None, timeout: int = 900) -> dict[str, list[dict]]:
+    """Execute the source notebook (expect form) in a trusted kernel in ``workdir``; its checks per grade id."""
+    nb = expect_notebook(source_nb)
+    execute_trusted(nb, workdir, data_dir, timeout)
     expectations: dict[str, list[dict]] = {}
     for cell in nb.cells:
         if not is_test_cell(cell):

@@ -3,7 +3,8 @@
 For a chapter the course directory gets (all generated, nothing kept by hand):
 
 * ``source/<chapter>/<chapter>.ipynb``: a symlink to ``chapters/<chapter>.ipynb``;
-* ``source/<chapter>/solutions/``: the student edition of the library (``autograder.release.student_edition``);
+* ``source/<chapter>/solutions/``: the student edition of the library (``autograder.release.student_edition``),
+  probed for answers under other names (``autograder.release.leaks``);
 * ``source/<chapter>/autograder/``: ``autograder.runtime`` (the checking helper the test cells
   import, and the probe the grader's rewritten test cells call);
 * ``source/<chapter>/README.md``: what to do with the assignment.
@@ -28,7 +29,8 @@ import nbformat
 from autograder.course import DATA_DIR, ROOT, Chapter, CourseDir, file_logger
 from autograder.plumbing import generate_assignment as nbgrader_generate_assignment
 from autograder.plumbing import is_test_cell, is_written_cell
-from autograder.release.student_edition import RUNTIME_DIR, build_student_edition
+from autograder.release.leaks import build_probed_edition
+from autograder.release.student_edition import RUNTIME_DIR
 
 STUDENT_FILES = Path(__file__).resolve().parent / "student_files"  # JupyterLab and Validate settings
 README_TEMPLATE = STUDENT_FILES / "README.md.template"
@@ -61,13 +63,13 @@ def _symlink(target: Path, link: Path) -> None:
     link.symlink_to(target)
 
 
-def prepare_source(course: CourseDir, chapter: Chapter) -> Path:
+def prepare_source(course: CourseDir, chapter: Chapter, log: logging.Logger | None = None) -> Path:
     """Generate ``source/<chapter>/`` from the repository; returns that folder."""
     course.create()
     source = course.source(chapter.id)
     source.mkdir(parents=True, exist_ok=True)
     _symlink(chapter.path, source / f"{chapter.id}.ipynb")
-    build_student_edition(chapter, source)
+    build_probed_edition(chapter, source, log)
     runtime = source / "autograder"
     if runtime.exists():
         shutil.rmtree(runtime)
@@ -165,7 +167,7 @@ def student_requirements() -> str:
 
 def release_chapter(course: CourseDir, chapter: Chapter, log: logging.Logger | None = None) -> Path:
     """Source, nbgrader release and data for one chapter; returns the release folder."""
-    prepare_source(course, chapter)
+    prepare_source(course, chapter, log)
     generate_assignment(course, chapter, log=log)
     add_student_files(course, chapter)
     return course.release(chapter.id)

@@ -1,10 +1,12 @@
 """``release --check``: does a chapter's release run with its own student edition of ``solutions``?
 
 The release of chapter N stubs the answers of chapter N and later in its copy of
-``solutions``. A demo cell that still calls one of them outside a cell tagged
-``raises-exception`` would stop a student who wrote every answer correctly (Run All stops
-at an error) or cost them points (a test cell). The check grades the chapter's own
-reference answers against the release, through the real pipeline.
+``solutions``, and what computes them under another name (``autograder.release.leaks``).
+A demo cell that still calls one of them would stop a student who wrote every answer
+correctly (Run All stops at an error) or cost them points (a test cell). The check grades
+the chapter's own reference answers against the release, through the real pipeline, and
+probes the release's edition once more: nothing in it may reproduce an answer of this
+chapter or a later one, except what the reviewed table keeps for this release.
 """
 
 from __future__ import annotations
@@ -43,20 +45,39 @@ def check_release(chapter: Chapter, scratch: Path) -> list[str]:
     result = batch.by_student()["reference"]
     if result.score < result.max_score:
         problems.append(f"the reference answers score {result.score:g}/{result.max_score:g} with the student edition")
-    return problems
+    return problems + leak_problems(chapter, course.release(chapter.id))
+
+
+def leak_problems(chapter: Chapter, release: Path) -> list[str]:
+    """One line per callable of the release's edition that reproduces an answer of this chapter or a later one."""
+    from autograder.release.leaks import kept_reproductions, probe
+    from autograder.release.recorded_calls import recorded_calls
+    from autograder.release.student_edition import chapters_from
+
+    answers = [calls for owner in chapters_from(chapter) for calls in recorded_calls(owner)]
+    kept = kept_reproductions(chapter)
+    return [f"leak: {r.describe()}" for r in probe(release, answers).reproductions
+            if (r.function, r.chapter, r.answer) not in kept]
 
 
 def unexpected_errors(graded_nb) -> list[str]:
-    """One line per error output of a graded notebook outside the cells tagged ``raises-exception``."""
+    """One line per error output of a graded notebook that the reference answers must not raise.
+
+    That is every error outside the cells tagged ``raises-exception``, and in those cells a
+    ``NotImplementedError``: the reference implements every answer, so it comes from a stub
+    of the student edition, which a student with every answer right would hit too.
+    """
     problems = []
     for index, cell in enumerate(graded_nb.cells):
-        if cell.cell_type != "code" or "raises-exception" in cell.metadata.get("tags", []):
+        if cell.cell_type != "code":
             continue
+        tolerated = "raises-exception" in cell.metadata.get("tags", [])
         for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-                where = f"test cell {grade_id}" if is_grade(cell) else f"cell {index + 1}"
-                problems.append(f"{where}: {output.get('ename')}: {str(output.get('evalue', ''))[:160]}")
+            if output.get("output_type") != "error" or (tolerated and output.get("ename") != "NotImplementedError"):
+                continue
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            where = f"test cell {grade_id}" if is_grade(cell) else f"cell {index + 1}"
+            problems.append(f"{where}: {output.get('ename')}: {str(output.get('evalue', ''))[:160]}")
     return problems
 
 

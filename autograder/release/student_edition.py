@@ -23,6 +23,10 @@ What the student edition of chapter N contains
     ``ReLU`` layer class that computes ``np.maximum(x, 0)`` itself) becomes a
     stub too. Functions that ``autograder.checks`` imports are never stubbed:
     the test cells need them.
+
+    A release also stubs the definitions that compute an answer of chapter N or
+    later under another name, found by the release's leak probe or listed in its
+    reviewed table (``autograder.release.leaks``; ``also_stub`` here).
 """
 
 from __future__ import annotations
@@ -211,6 +215,7 @@ class StudentEdition:
     chapter: str
     stubs: list[Stub] = field(default_factory=list)
     kept_for_checks: list[str] = field(default_factory=list)
+    reproductions: list = field(default_factory=list)  # what the leak probe found and stubbed (leaks.Reproduction)
 
     def manifest(self) -> str:
         lines = [
@@ -230,6 +235,11 @@ def _stub_message(qualname: str, owner: str, current: str) -> str:
     if owner == current:
         return f"{qualname} is an exercise of this chapter ({owner}): write it yourself in the notebook."
     return f"{qualname} is an exercise of a later chapter ({owner}); it is not part of the release of {current}."
+
+
+def _gives_away_message(qualname: str, owner: str, current: str) -> str:
+    which = "this chapter" if owner == current else "a later chapter"
+    return f"{qualname} computes an exercise of {which} ({owner}); it is not part of the release of {current}."
 
 
 def _stub_lines(node: ast.AST, lines: list[str], message: str) -> tuple[int, int, list[str]]:
@@ -294,8 +304,11 @@ def _apply_stubs(source: str, targets: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_student_edition(chapter: Chapter, dest: Path) -> StudentEdition:
-    """Write the student edition of ``solutions`` for ``chapter`` into ``dest/solutions``."""
+def build_student_edition(chapter: Chapter, dest: Path, also_stub: tuple[Stub, ...] = ()) -> StudentEdition:
+    """Write the student edition of ``solutions`` for ``chapter`` into ``dest/solutions``.
+
+    ``also_stub``: further top-level definitions to stub (``Stub.why`` says which answer they give away).
+    """
     owners = chapters_from(chapter)
     answers = {a.name: a for a in answer_map(owners)}
     protected = names_needed_by_checks()
@@ -315,6 +328,11 @@ def build_student_edition(chapter: Chapter, dest: Path) -> StudentEdition:
             if answer.module == module and name not in protected:
                 targets[name] = _stub_message(answer.qualname, answer.chapter, chapter.id)
                 edition.stubs.append(Stub(module, name, answer.chapter, f"answer of {answer.grade_id}"))
+        for stub in also_stub:
+            if stub.module == module and stub.qualname not in targets and stub.qualname not in protected:
+                qualname = f"solutions.{module}.{stub.qualname}"
+                targets[stub.qualname] = _gives_away_message(qualname, stub.chapter, chapter.id)
+                edition.stubs.append(stub)
         source = _apply_stubs(source, targets)
         # safety net: stub the innermost definition around any remaining secret text
         for _ in range(20):

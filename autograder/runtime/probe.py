@@ -10,6 +10,9 @@ the student's process at all: the grader compares outside it.
 
 ``expect`` is the reference run's side: the source notebook, with the same rewriting,
 records the expected values (and runs the real check, so a wrong reference is noticed).
+``watch`` is the recording run's side (``autograder.release.recorded_calls``): it wraps the
+graded answers so that each call a *visible* check depends on is sent out as data
+(``CALL_MIME``), for the release's probe of the student edition (``autograder.release.leaks``).
 
 Only NumPy and IPython are imported: this module runs inside the sandboxed kernel.
 """
@@ -17,8 +20,10 @@ Only NumPy and IPython are imported: this module runs inside the sandboxed kerne
 from __future__ import annotations
 
 import base64
+import functools
 import inspect
 import io
+import json
 from typing import Any, Callable
 
 import numpy as np
@@ -136,6 +141,7 @@ def expect(site: int, kind: str, hidden: bool, relational: tuple[str, ...], *arg
     from . import checks
 
     check = getattr(checks, f"check_{kind}")
+    _send_calls(hidden)
     bound = inspect.signature(check).bind(*args, **kwargs)
     bound.apply_defaults()
     arguments = dict(bound.arguments)
@@ -148,3 +154,96 @@ def expect(site: int, kind: str, hidden: bool, relational: tuple[str, ...], *arg
         checks.check_raised(name, arguments["raised"], arguments["exception"].__name__, hint=arguments["hint"])
     else:
         check(*args, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# the recording run: the graded answers' calls that a check depends on
+# ---------------------------------------------------------------------------
+
+CALL_MIME = "application/x-autograder-call+json"
+MAX_CALLS = 6  # calls of one answer recorded per test cell
+MAX_CALL_BYTES = 2_000_000  # array bytes of one call's arguments and result; larger calls are not recorded
+_pending: list[tuple[int, dict]] = []  # (cell, call) made since the last check
+_counts: dict[tuple[int, str], int] = {}
+
+
+def watch(namespace: dict, names: list[str]) -> None:
+    """Replace the functions ``names`` of ``namespace`` by wrappers that record their calls."""
+    for name in names:
+        function = namespace.get(name)
+        if inspect.isfunction(function) and not hasattr(function, "__autograder_watched__"):
+            namespace[name] = _watched(name, function)
+
+
+def _cell() -> int:
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell.execution_count if shell is not None else 0
+
+
+def _watched(name: str, function: Callable) -> Callable:
+    signature = inspect.signature(function)
+    parameters = [p.name for p in signature.parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    defaults = {p.name: p.default for p in signature.parameters.values() if p.default is not p.empty}
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = (_cell(), name)
+        if _counts.get(key, 0) >= MAX_CALLS or _nbytes((args, kwargs)) > MAX_CALL_BYTES:
+            return function(*args, **kwargs)
+        call = {"answer": name, "args": call_data(list(args)), "kwargs": call_data(kwargs),
+                "parameters": parameters,
+                "defaults": call_data({k: v for k, v in defaults.items() if k not in kwargs})}
+        result = function(*args, **kwargs)  # the arguments were encoded before: the function may change them
+        if _nbytes(result) <= MAX_CALL_BYTES:
+            call["result"] = call_data(result)
+            if "unsupported" not in repr(call["args"]) + repr(call["kwargs"]) + repr(call["result"]):
+                _pending.append((key[0], call))
+                _counts[key] = _counts.get(key, 0) + 1
+        return result
+
+    wrapper.__autograder_watched__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def call_data(value: Any, depth: int = 0) -> dict:
+    """``encode``, extended for calls: dicts with string keys, and NumPy Generators (their state)."""
+    if isinstance(value, dict) and depth < MAX_DEPTH and all(isinstance(k, str) for k in value):
+        return {"dict": {k: call_data(v, depth + 1) for k, v in value.items()}}
+    if type(value) in (list, tuple) and depth < MAX_DEPTH and len(value) <= MAX_ITEMS:
+        return {type(value).__name__: [call_data(item, depth + 1) for item in value]}
+    if isinstance(value, np.random.Generator):
+        state = value.bit_generator.state
+        try:
+            return {"rng": json.loads(json.dumps(state))}
+        except TypeError:  # a bit generator whose state holds arrays
+            return {"unsupported": "Generator"}
+    return encode(value, depth)
+
+
+def _nbytes(value: Any, depth: int = 0) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if depth < MAX_DEPTH and isinstance(value, (list, tuple)):
+        return sum(_nbytes(item, depth + 1) for item in value)
+    if depth < MAX_DEPTH and isinstance(value, dict):
+        return sum(_nbytes(item, depth + 1) for item in value.values())
+    return 0
+
+
+def take_calls(cell: int) -> list[dict]:
+    """The calls recorded in ``cell`` since the last check (those of earlier cells are dropped)."""
+    calls = [call for made_in, call in _pending if made_in == cell]
+    _pending.clear()
+    return calls
+
+
+def _send_calls(hidden: bool) -> None:
+    """Send the calls this cell made since the last check, as the inputs of a visible or hidden check."""
+    calls = take_calls(_cell())
+    if calls:
+        from IPython.display import publish_display_data
+
+        publish_display_data({CALL_MIME: {"hidden": hidden, "calls": calls}})
