@@ -19,6 +19,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from autograder.release import reference_run
 from book import build, execution
 from autograder.release.citations import plain_citations
 from book.staging import check_notebook, check_page, control_characters
@@ -81,7 +82,7 @@ def test_check_page_names_the_file_and_line():
 def test_cache_key_has_code_and_library_but_not_markdown(tmp_path):
     nb = new_notebook(cells=[new_markdown_cell("prose"), new_code_cell("x = 1")],
                       metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    cache = execution.ChapterCache(tmp_path, "library-1")
+    cache = reference_run.ReferenceCache(tmp_path, "library-1")
     key = cache.create_hashed_notebook(nb)[1]
     prose = nbformat.from_dict(nb)
     prose.cells[0].source = "other prose"
@@ -89,7 +90,7 @@ def test_cache_key_has_code_and_library_but_not_markdown(tmp_path):
     code = nbformat.from_dict(nb)
     code.cells[1].source = "x = 2"
     assert cache.create_hashed_notebook(code)[1] != key
-    assert execution.ChapterCache(tmp_path, "library-2").create_hashed_notebook(nb)[1] != key
+    assert reference_run.ReferenceCache(tmp_path, "library-2").create_hashed_notebook(nb)[1] != key
 
 
 def test_library_fingerprint_follows_the_library(tmp_path, monkeypatch):
@@ -97,14 +98,14 @@ def test_library_fingerprint_follows_the_library(tmp_path, monkeypatch):
     (tmp_path / "solutions" / "layers.py").write_text("A = 1\n")
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "iris.csv").write_text("1,2\n")
-    monkeypatch.setattr(execution, "ROOT", tmp_path)
-    first = execution.library_fingerprint()
-    assert execution.library_fingerprint() == first
+    monkeypatch.setattr(reference_run, "ROOT", tmp_path)
+    first = reference_run.library_fingerprint()
+    assert reference_run.library_fingerprint() == first
     (tmp_path / "solutions" / "layers.py").write_text("A = 2\n")
-    second = execution.library_fingerprint()
+    second = reference_run.library_fingerprint()
     assert second != first
     (tmp_path / "data" / "iris.csv").write_text("1,3\n")
-    assert execution.library_fingerprint() != second
+    assert reference_run.library_fingerprint() != second
 
 
 def test_execution_errors_are_listed_like_nbgrader_validate_sees_them():

@@ -323,7 +323,7 @@ def _grade_with(pool: Workers, chapter: Chapter, submissions: Path, course: Cour
     source_nb = nbformat.read(chapter.path, as_version=4)
     secrets, public = tuple(secret_lines(source_nb)), tuple(public_lines(source_nb))
     data_dir = str(_data_dir())
-    expectations = ensure_expectations(chapter.path, course.source(chapter.id), course.work(chapter.id), data_dir, log)
+    expectations = ensure_expectations(chapter.path, course.work(chapter.id), log)
 
     found = collect(submissions, course.work(chapter.id) / "unzipped")
     batch = Batch(chapter.id, course, protections=sandbox.protections(isolation, sandbox.cpu_seconds(limits.time_limit)))

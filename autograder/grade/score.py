@@ -1,9 +1,10 @@
 """Sealed scoring, step 2: the grader compares, outside the student's process, and decides the points.
 
-* **Expectations** (``ensure_expectations``): once per chapter, the source notebook
-  (reference answers, hidden tests) runs in a trusted kernel with its test cells in
-  expect form (``autograder.grade.seal``), which records every check's name, kind and
-  arguments as data; the reference's own values must pass when compared here.
+* **Expectations** (``ensure_expectations``): the chapter's reference run
+  (``autograder.release.reference_run``: the source notebook with its reference answers,
+  once, in a trusted kernel) has its test cells in expect form (``autograder.grade.seal``),
+  which records every check's name, kind and arguments as data; the reference's own values
+  must pass when compared here.
 * **Scores** (``ScoreTestCells``, after a submission ran): each received value is
   compared with its expectation by the same ``autograder.runtime.checks`` function the
   notebook uses, and the test cell's outputs become the grader's verdict: ``ok: <name>``
@@ -21,10 +22,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import hashlib
 import io
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -87,16 +86,6 @@ def records_of(outputs: list) -> list[dict]:
 # ---------------------------------------------------------------------------
 
 
-def expectation_key(source_nb_text: str, release: Path) -> str:
-    digest = hashlib.sha256(source_nb_text.encode("utf-8"))
-    for path in sorted(release.rglob("*.py")):
-        digest.update(path.relative_to(release).as_posix().encode())
-        digest.update(path.read_bytes())
-    for module in (checks.__file__, __file__):
-        digest.update(Path(module).read_bytes())
-    return digest.hexdigest()
-
-
 def expect_notebook(source_nb) -> NotebookNode:
     """The source notebook with every test cell in expect form."""
     nb = nbformat.from_dict(source_nb)
@@ -109,31 +98,21 @@ def expect_notebook(source_nb) -> NotebookNode:
     return nb
 
 
-def execute_trusted(nb, workdir: Path, data_dir: str | None, timeout: int = 900) -> None:
-    """Execute ``nb`` (the course's own code, in expect form) in a trusted kernel in ``workdir``; outputs in ``nb``."""
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+def expectations_of(executed_nb) -> dict[str, list[dict]]:
+    """Each test cell's checks, as data, from a reference run (``autograder.release.reference_run``).
 
-    from autograder.grade import kernel as kernels
+    The reference answers must pass: a cell that raised in the run, or a check whose own values
+    fail when compared here, outside the kernel, stops with ``SealingError`` naming it.
+    """
+    from autograder.release.reference_run import errors
 
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
-                            resources={"metadata": {"path": str(workdir)}})
-    client.km = client.create_kernel_manager()
-    sockets = kernels.use_private_sockets(client.km)
-    try:
-        client.execute(**kernels.launch_options(data_dir, None))
-    except CellExecutionError as error:
-        raise SealingError(f"the reference answers fail in the reference run: {str(error)[:2000]}") from None
-    finally:
-        kernels.remove_sockets(sockets)
-
-
-def run_reference(source_nb, workdir: Path, data_dir: str | None, timeout: int = 900) -> dict[str, list[dict]]:
-    """Execute the source notebook (expect form) in a trusted kernel in ``workdir``; its checks per grade id."""
-    nb = expect_notebook(source_nb)
-    execute_trusted(nb, workdir, data_dir, timeout)
+    failed = errors(executed_nb)
+    if failed:
+        where = "; ".join(f"cell {index + 1} ({cell_id}): {name}: {str(message)[:300]}"
+                          for index, cell_id, name, message in failed[:3])
+        raise SealingError(f"the reference answers fail in the reference run: {where}")
     expectations: dict[str, list[dict]] = {}
-    for cell in nb.cells:
+    for cell in executed_nb.cells:
         if not is_test_cell(cell):
             continue
         expectations[cell.metadata.nbgrader["grade_id"]] = [
@@ -149,26 +128,17 @@ def run_reference(source_nb, workdir: Path, data_dir: str | None, timeout: int =
     return expectations
 
 
-def ensure_expectations(source_path: Path, release: Path, work: Path, data_dir: str | None, log=None) -> Path:
-    """``work/expectations.json`` for the chapter, made by a reference run unless it is up to date."""
-    text = source_path.read_text(encoding="utf-8")
-    key = expectation_key(text, release)
-    path = work / "expectations.json"
-    if path.is_file():
-        try:
-            if json.loads(path.read_text(encoding="utf-8")).get("key") == key:
-                return path
-        except ValueError:
-            pass
-    scratch = work / "reference-run"
-    shutil.rmtree(scratch, ignore_errors=True)
-    shutil.copytree(release, scratch, ignore=shutil.ignore_patterns("*.ipynb"))
+def ensure_expectations(source_path: Path, work: Path, log=None) -> Path:
+    """``work/expectations.json``: the chapter's expected values, from its reference run (kept in jupyter-cache,
+    so a chapter the website or another course folder already ran is not run again)."""
+    from autograder.release import reference_run
+
     if log:
-        log.info("reference run of %s for the expected values", source_path.name)
-    expectations = run_reference(nbformat.reads(text, as_version=4), scratch, data_dir)
-    shutil.rmtree(scratch, ignore_errors=True)
+        log.info("expected values of %s from its reference run", source_path.name)
+    expectations = expectations_of(reference_run.executed(source_path))
+    path = work / "expectations.json"
     partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps({"key": key, "cells": expectations}), encoding="utf-8")
+    partial.write_text(json.dumps({"cells": expectations}), encoding="utf-8")
     partial.replace(path)
     return path
 
