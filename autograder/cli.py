@@ -203,7 +203,9 @@ def run_export(args) -> int:
         rows = (canvas_rows if args.format == "canvas" else moodle_rows)(final, args.roster, notes)
     path = write_rows(args.file or course.root / FORMATS[args.format], rows)
     print(summary(final))
-    print(f"\n{len(final.students)} students, {len(final.chapters)} chapters ({args.format}): {path}")
+    students, chapters = len(final.students), len(final.chapters)
+    print(f"\n{students} student{'s' * (students != 1)}, {chapters} chapter{'s' * (chapters != 1)} "
+          f"({args.format}): {path}")
     for note in notes:
         print(f"note: {note}")
     if final.waiting:

@@ -48,8 +48,9 @@ def rubric_texts(source_nb) -> dict[str, str]:
 
 
 def rubric_cell(grade_id: str, text: str) -> NotebookNode:
-    """The read-only markdown cell that follows the written answer ``grade_id``."""
-    cell = new_markdown_cell(f"#### {RUBRIC_HEADING}\n\n*Not shown to students.*\n\n{text}")
+    """The read-only markdown cell that follows the written answer ``grade_id``: a quote, set off from the page."""
+    quoted = "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
+    cell = new_markdown_cell(f"> **{RUBRIC_HEADING}**, not shown to students\n>\n{quoted}")
     cell.metadata.update({"autograder": {MARK: grade_id}, "editable": False, "deletable": False})
     cell.id = f"rubric-{grade_id}"[:64]
     return cell
