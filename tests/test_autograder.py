@@ -74,6 +74,11 @@ def test_usage_errors_exit_with_status_2(tmp_path, capsys):
     assert "no such folder or zip file" in capsys.readouterr().err
     assert cli.main(["grade", str(tiny), str(submissions), "--out", str(submissions / "out")]) == 2
     assert "inside the submissions folder" in capsys.readouterr().err
+    collected = tmp_path / "course" / "submitted"  # what `nbgrader collect` fills: grade would rewrite it
+    (collected / "kim" / "00_tiny").mkdir(parents=True)
+    assert cli.main(["grade", str(tiny), str(collected), "--out", str(tmp_path / "course")]) == 2
+    assert "is the submitted/ folder of --out" in capsys.readouterr().err
+    assert (collected / "kim" / "00_tiny").is_dir()
     (tmp_path / "notes.txt").write_text("not a zip")
     assert cli.main(["grade", str(tiny), str(tmp_path / "notes.txt"), "--out", str(tmp_path / "o")]) == 2
     for bad in (["grade", str(tiny), str(submissions), "--out", "o", "--workers", "0"], ["grade"], ["frobnicate"]):

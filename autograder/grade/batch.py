@@ -109,6 +109,10 @@ def check_paths(submissions: Path, out: Path) -> None:
         raise UsageError(f"{submissions}: no such folder or zip file")
     if submissions.is_dir() and (out == submissions or submissions in out.parents):
         raise UsageError(f"--out {out} is inside the submissions folder {submissions}; choose another folder")
+    working = out / "submitted"  # grade's copies, replaced for every student graded: never the submissions themselves
+    if submissions == working or working in submissions.parents:
+        raise UsageError(f"{submissions} is the submitted/ folder of --out {out}, which `grade` rewrites; grade it "
+                         f"into another course folder (nbgrader collect's folder: --out graded)")
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a folder")
 
