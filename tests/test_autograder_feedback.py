@@ -130,13 +130,37 @@ def test_a_copied_reference_shows_a_note_instead_of_each_solution_region(tmp_pat
         regions = region_texts(cell.source, SOLUTION)
         shown, _ = hide.preprocess_cell(cell, {}, 0)
         for region in regions:
-            for line in region.strip().splitlines():
+            for line in filter(str.strip, region.splitlines()):
                 assert line.strip() not in shown.source
         if regions:
             assert REFERENCE_NOTE[cell.cell_type] in shown.source and SOLUTION.begin not in shown.source
     answer = next(c for c in source.cells if "def add" in c.source)
     shown, _ = hide.preprocess_cell(copy.deepcopy(answer), {}, 0)
     assert shown.source.splitlines()[:2] == ['def add(a, b):', '    """a + b."""']  # the signature stays
+
+
+def test_the_rubric_follows_each_written_answer_for_the_grader_and_no_feedback_keeps_it(tmp_path):
+    from fixtures.autograder_fixtures import RUBRIC_ITEM, WRITTEN_ID, write_tiny_chapter
+
+    from autograder.grade.rubric import AddRubrics, DropRubrics, is_rubric_cell, rubric_texts
+
+    source = nbformat.read(write_tiny_chapter(tmp_path), as_version=4)
+    texts = rubric_texts(source)
+    assert list(texts) == [WRITTEN_ID] and MODEL_ANSWER in texts[WRITTEN_ID] and RUBRIC_ITEM in texts[WRITTEN_ID]
+    assert "BEGIN SOLUTION" not in texts[WRITTEN_ID] and "Why is the mean a float?" not in texts[WRITTEN_ID]
+    answer = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == WRITTEN_ID)
+    answer.source = "A student's answer."
+    forged = nbformat.v4.new_markdown_cell("a student's cell claiming to be a rubric")
+    forged.metadata["autograder"] = {"rubric_for": WRITTEN_ID}
+    source.cells.append(forged)
+    graded, _ = AddRubrics(rubrics=texts).preprocess(copy.deepcopy(source), {})
+    index = next(i for i, c in enumerate(graded.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == WRITTEN_ID)
+    assert is_rubric_cell(graded.cells[index + 1]) and RUBRIC_ITEM in graded.cells[index + 1].source
+    assert sum(map(is_rubric_cell, graded.cells)) == 1  # the forged one is unmarked: nothing of the student's is hidden
+    for step in (HideHiddenTests(), DropRubrics()):
+        shown, _ = step.preprocess(copy.deepcopy(graded), {})
+        assert not any(RUBRIC_ITEM in c.source for c in shown.cells)
+        assert any(c.source == forged.source for c in shown.cells)
 
 
 # ---------------------------------------------------------------------------

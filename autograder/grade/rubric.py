@@ -73,9 +73,10 @@ class AddRubrics(NbGraderPreprocessor):
     rubrics = Dict(value_trait=Unicode(), help="grade id -> model answer and rubric (rubric_texts)").tag(config=True)
 
     def preprocess(self, nb, resources):
-        without_rubrics(nb)  # never two of them, whatever the submission holds
         cells = []
         for cell in nb.cells:
+            if is_rubric_cell(cell):  # a student's cell with the mark: unmarked, so that nothing of theirs is hidden
+                del cell.metadata["autograder"][MARK]
             cells.append(cell)
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if is_written_cell(cell) and grade_id in self.rubrics:
