@@ -9,9 +9,12 @@ The folders are the pipeline::
         |  students work, Validate, submit (LMS zip or JupyterHub exchange)
         v
     submissions  --grade/-->  collect -> sanitize -> seal -> execute (sandboxed kernel)
-                              -> score (outside the kernel) -> feedback -> gradebook, grades.csv
+                              -> score (outside the kernel) -> rubric -> feedback -> gradebook, grades.csv
+        |  hand grading in formgrader (the rubric under each written answer), then
+        v
+    feedback pages again; export: final_grades.csv, Canvas's or Moodle's import file
 
-``autograder.cli``       the command line: release, grade, samples, mapping
+``autograder.cli``       the command line: release, grade, feedback, export, samples, mapping
 ``autograder.course``    chapters, the nbgrader course directory, configuration, the text table
 ``autograder.plumbing``  what nbgrader already knows, said once: course id, cell kinds, regions, release
 ``autograder.checks``    the name the notebooks import: ``autograder.runtime.checks``

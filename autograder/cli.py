@@ -1,7 +1,8 @@
-"""Command line: ``python -m autograder release|grade|feedback|samples|mapping`` (also the ``autograder`` script).
+"""Command line: ``python -m autograder release|grade|feedback|export|samples|mapping`` (also the ``autograder`` script).
 
 Exit status: 0 when everything was graded, 1 when some submissions need the
-instructor's attention (they are listed), 2 on a usage error.
+instructor's attention (they are listed; for ``export``: some grades are not final yet),
+2 on a usage error.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from autograder.course import Chapter, UsageError, all_chapters
 
 EPILOG = "Documentation: autograder/README.md"
+FORMATS = {"course": "final_grades.csv", "canvas": "canvas_import.csv", "moodle": "moodle_import.csv"}  # default files
 
 
 def _positive_int(text: str) -> int:
@@ -82,6 +84,21 @@ def parser() -> argparse.ArgumentParser:
     feedback.add_argument("chapter", metavar="CHAPTER", help="chapter id (e.g. 03_activations) or a source .ipynb")
     feedback.add_argument("--out", required=True, type=Path,
                           help="the course directory `grade` wrote (gradebook.db, autograded/, feedback/)")
+
+    export = commands.add_parser(
+        "export", epilog=EPILOG,
+        help="final grades from the gradebook: one CSV for the course, or the grade import file of Canvas or Moodle")
+    export.add_argument("chapters", nargs="*", metavar="CHAPTER",
+                        help="chapter ids (or source notebooks) to export (default: every chapter of the gradebook)")
+    export.add_argument("--out", required=True, type=Path, help="the course directory (gradebook.db, grades.csv)")
+    export.add_argument("--format", choices=FORMATS, default="course",
+                        help="course: points and status per chapter (default); canvas: Canvas's Gradebook import; "
+                             "moodle: Moodle's grade import (both need --roster)")
+    export.add_argument("--file", type=Path, help="the CSV file to write (default: OUT/" + FORMATS["course"] +
+                        ", OUT/" + FORMATS["canvas"] + ", OUT/" + FORMATS["moodle"] + ")")
+    export.add_argument("--roster", type=Path, action="append", default=[], metavar="CSV",
+                        help="the LMS's students: Canvas's Gradebook export, or Moodle's grading worksheet of each "
+                             "assignment (repeat the option); any CSV with a student_id column works too")
 
     samples = commands.add_parser("samples", help="write sample submissions made from a chapter", epilog=EPILOG)
     samples.add_argument("chapter", metavar="CHAPTER")
@@ -170,6 +187,35 @@ def run_feedback(args) -> int:
     return 0
 
 
+def run_export(args) -> int:
+    from autograder.course import CourseDir
+    from autograder.grade.export import course_rows, read_final_grades, summary, write_rows
+    from autograder.grade.lms import canvas_rows, moodle_rows
+
+    if args.format != "course" and not args.roster:
+        raise UsageError(f"--format {args.format} needs --roster: the LMS's list of students (see --help)")
+    course = CourseDir(args.out.resolve())
+    chapters = [Path(name).stem if name.endswith(".ipynb") else name for name in args.chapters]
+    final = read_final_grades(course, chapters or None)
+    notes = list(final.notes)
+    if args.format == "course":
+        rows = course_rows(final)
+    else:
+        rows = (canvas_rows if args.format == "canvas" else moodle_rows)(final, args.roster, notes)
+    path = write_rows(args.file or course.root / FORMATS[args.format], rows)
+    print(summary(final))
+    students, chapters = len(final.students), len(final.chapters)
+    print(f"\n{students} student{'s' * (students != 1)}, {chapters} chapter{'s' * (chapters != 1)} "
+          f"({args.format}): {path}")
+    for note in notes:
+        print(f"note: {note}")
+    if final.waiting:
+        kept = "" if args.format == "course" else "; their cells are left empty"
+        print(f"\n{final.waiting} grades are not final yet (needs hand grading or needs attention){kept}")
+        return 1
+    return 0
+
+
 def run_samples(args) -> int:
     import nbformat
 
@@ -196,8 +242,8 @@ def run_mapping(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    command = {"release": run_release, "grade": run_grade, "feedback": run_feedback, "samples": run_samples,
-               "mapping": run_mapping}
+    command = {"release": run_release, "grade": run_grade, "feedback": run_feedback, "export": run_export,
+               "samples": run_samples, "mapping": run_mapping}
     try:
         return command[args.command](args)
     except UsageError as error:

@@ -120,6 +120,13 @@ c.CsvExportPlugin.to = "nbgrader_export.csv"
 # `nbgrader generate_assignment` (and formgrader's Generate) make the same stubs as `python -m autograder release`.
 from autograder.plumbing import RELEASE_PREPROCESSORS  # noqa: E402
 c.GenerateAssignment.preprocessors = RELEASE_PREPROCESSORS
+# `nbgrader generate_feedback` (and formgrader's feedback button) never show the graders' model answers and
+# rubrics that `grade` puts under each written answer; prefer `python -m autograder feedback`, which also
+# hides the hidden tests.
+from autograder.grade.rubric import DropRubrics  # noqa: E402
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+c.GenerateFeedback.preprocessors = [DropRubrics, GetGrades, CSSHTMLHeaderPreprocessor]
 '''
 
 

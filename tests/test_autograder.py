@@ -74,6 +74,11 @@ def test_usage_errors_exit_with_status_2(tmp_path, capsys):
     assert "no such folder or zip file" in capsys.readouterr().err
     assert cli.main(["grade", str(tiny), str(submissions), "--out", str(submissions / "out")]) == 2
     assert "inside the submissions folder" in capsys.readouterr().err
+    collected = tmp_path / "course" / "submitted"  # what `nbgrader collect` fills: grade would rewrite it
+    (collected / "kim" / "00_tiny").mkdir(parents=True)
+    assert cli.main(["grade", str(tiny), str(collected), "--out", str(tmp_path / "course")]) == 2
+    assert "is the submitted/ folder of --out" in capsys.readouterr().err
+    assert (collected / "kim" / "00_tiny").is_dir()
     (tmp_path / "notes.txt").write_text("not a zip")
     assert cli.main(["grade", str(tiny), str(tmp_path / "notes.txt"), "--out", str(tmp_path / "o")]) == 2
     for bad in (["grade", str(tiny), str(submissions), "--out", "o", "--workers", "0"], ["grade"], ["frobnicate"]):
@@ -166,6 +171,63 @@ def test_zip_export_with_a_top_folder_and_a_damaged_member(tmp_path):
     with pytest.raises(Unreadable, match="damaged in the zip file|invalid JSON|not a valid"):
         read_notebook(found["s2"].files[0])
     assert not (tmp_path / "escape.ipynb").exists()
+
+
+def test_symbolic_links_are_never_followed_and_say_where_they_point(tmp_path):
+    root, elsewhere = tmp_path / "subs", tmp_path / "elsewhere"
+    (elsewhere / "folder").mkdir(parents=True)
+    (elsewhere / "03_activations.ipynb").write_bytes(notebook_bytes())
+    (elsewhere / "folder" / "03_activations.ipynb").write_bytes(notebook_bytes())
+    (root / "honest").mkdir(parents=True)
+    (root / "honest" / "03_activations.ipynb").write_bytes(notebook_bytes())
+    (root / "outside").mkdir()
+    (root / "outside" / "03_activations.ipynb").symlink_to(elsewhere / "03_activations.ipynb")
+    (root / "inside").mkdir()
+    (root / "inside" / "03_activations.ipynb").symlink_to("../honest/03_activations.ipynb")
+    (root / "dangling").mkdir()
+    (root / "dangling" / "03_activations.ipynb").symlink_to(tmp_path / "nothing.ipynb")
+    (root / "subfolder").mkdir()
+    (root / "subfolder" / "03_activations.ipynb").write_bytes(notebook_bytes())
+    (root / "subfolder" / "work").symlink_to(elsewhere / "folder", target_is_directory=True)
+    (root / "whole").symlink_to(elsewhere / "folder", target_is_directory=True)
+    (root / "top.ipynb").symlink_to(elsewhere / "03_activations.ipynb")
+    (root / "README.md").symlink_to(elsewhere / "03_activations.ipynb")  # not a submission: ignored
+    found = {s.student: s for s in collect(root, tmp_path / "scratch")}
+    assert sorted(found) == ["dangling", "honest", "inside", "outside", "subfolder", "top", "whole"]
+    assert found["honest"].links == [] and len(found["honest"].files) == 1
+    assert found["outside"].links == [
+        "symbolic link: outside/03_activations.ipynb points to a file outside the submissions folder "
+        f"({elsewhere / '03_activations.ipynb'}); the grader reads only regular files"]
+    assert found["outside"].files == []  # never read
+    assert "inside/03_activations.ipynb points to honest/03_activations.ipynb, inside the submissions folder" in \
+        found["inside"].links[0]
+    assert "points to nothing" in found["dangling"].links[0]
+    assert found["subfolder"].links == [
+        "symbolic link: subfolder/work points to a folder outside the submissions folder "
+        f"({elsewhere / 'folder'}); the grader reads only regular files"]
+    assert [f.name for f in found["subfolder"].files] == ["03_activations.ipynb"]  # nothing read through the link
+    assert "symbolic link: whole points to a folder outside" in found["whole"].links[0] and not found["whole"].files
+    assert "symbolic link: top.ipynb points to a file outside" in found["top"].links[0]
+
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("s1/03_activations.ipynb", notebook_bytes())
+        member = zipfile.ZipInfo("s2/03_activations.ipynb")
+        member.external_attr = (0o120777 << 16)  # a symbolic link, as `zip --symlinks` stores it
+        zf.writestr(member, "/home/instructor/chapters/03_activations.ipynb")
+    zipped = {s.student: s for s in collect(archive, tmp_path / "scratch")}
+    assert zipped["s1"].links == [] and zipped["s2"].files == []
+    assert zipped["s2"].links == ["symbolic link: s2/03_activations.ipynb in the zip file points to "
+                                  "/home/instructor/chapters/03_activations.ipynb; the grader reads only regular files"]
+
+
+def test_canvas_file_names_give_canvas_user_ids(tmp_path):
+    root = tmp_path / "subs"
+    root.mkdir()
+    (root / "doejane_LATE_4411_99120_03_activations.ipynb").write_bytes(notebook_bytes())
+    (root / "lee.ipynb").write_bytes(notebook_bytes())
+    found = {s.student: s for s in collect(root, tmp_path / "scratch")}
+    assert (found["doejane"].lms_user_id, found["lee"].lms_user_id) == ("4411", None)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ text of every markdown cell of the ten chapters and a 15-inch, 3-panel figure, f
 * ``reference``: every answer right, the written answer left as released;
 * ``writer``: every answer right, and a written answer with math in it;
 * ``partly_wrong``: only the first answer;
-* ``source_copy``: a symlink to the instructor's source notebook (the issue's case);
+* ``source_copy``: a copy of the instructor's source notebook (graded, and flagged);
+* ``source_link``: a symlink to it (the issue's case: refused, never read);
 * ``broken``: invalid JSON (not graded).
 
 Then a grader scores the written answer and comments through nbgrader's Gradebook API (what
@@ -129,13 +130,37 @@ def test_a_copied_reference_shows_a_note_instead_of_each_solution_region(tmp_pat
         regions = region_texts(cell.source, SOLUTION)
         shown, _ = hide.preprocess_cell(cell, {}, 0)
         for region in regions:
-            for line in region.strip().splitlines():
+            for line in filter(str.strip, region.splitlines()):
                 assert line.strip() not in shown.source
         if regions:
             assert REFERENCE_NOTE[cell.cell_type] in shown.source and SOLUTION.begin not in shown.source
     answer = next(c for c in source.cells if "def add" in c.source)
     shown, _ = hide.preprocess_cell(copy.deepcopy(answer), {}, 0)
     assert shown.source.splitlines()[:2] == ['def add(a, b):', '    """a + b."""']  # the signature stays
+
+
+def test_the_rubric_follows_each_written_answer_for_the_grader_and_no_feedback_keeps_it(tmp_path):
+    from fixtures.autograder_fixtures import RUBRIC_ITEM, WRITTEN_ID, write_tiny_chapter
+
+    from autograder.grade.rubric import AddRubrics, DropRubrics, is_rubric_cell, rubric_texts
+
+    source = nbformat.read(write_tiny_chapter(tmp_path), as_version=4)
+    texts = rubric_texts(source)
+    assert list(texts) == [WRITTEN_ID] and MODEL_ANSWER in texts[WRITTEN_ID] and RUBRIC_ITEM in texts[WRITTEN_ID]
+    assert "BEGIN SOLUTION" not in texts[WRITTEN_ID] and "Why is the mean a float?" not in texts[WRITTEN_ID]
+    answer = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == WRITTEN_ID)
+    answer.source = "A student's answer."
+    forged = nbformat.v4.new_markdown_cell("a student's cell claiming to be a rubric")
+    forged.metadata["autograder"] = {"rubric_for": WRITTEN_ID}
+    source.cells.append(forged)
+    graded, _ = AddRubrics(rubrics=texts).preprocess(copy.deepcopy(source), {})
+    index = next(i for i, c in enumerate(graded.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == WRITTEN_ID)
+    assert is_rubric_cell(graded.cells[index + 1]) and RUBRIC_ITEM in graded.cells[index + 1].source
+    assert sum(map(is_rubric_cell, graded.cells)) == 1  # the forged one is unmarked: nothing of the student's is hidden
+    for step in (HideHiddenTests(), DropRubrics()):
+        shown, _ = step.preprocess(copy.deepcopy(graded), {})
+        assert not any(RUBRIC_ITEM in c.source for c in shown.cells)
+        assert any(c.source == forged.source for c in shown.cells)
 
 
 # ---------------------------------------------------------------------------
@@ -211,7 +236,9 @@ def grade_feedback_batch(base: Path) -> dict:
         (submissions / student).mkdir(parents=True)
         nbformat.write(nb, submissions / student / f"{CHAPTER}.ipynb")
     (submissions / "source_copy").mkdir()
-    os.symlink(source_path, submissions / "source_copy" / f"{CHAPTER}.ipynb")
+    shutil.copyfile(source_path, submissions / "source_copy" / f"{CHAPTER}.ipynb")
+    (submissions / "source_link").mkdir()
+    os.symlink(source_path, submissions / "source_link" / f"{CHAPTER}.ipynb")
     (submissions / "broken").mkdir()
     (submissions / "broken" / f"{CHAPTER}.ipynb").write_text('{"cells": [')
     batch = grade(chapter, submissions, base / "out", workers=2, limits=LIMITS, progress=False)
@@ -274,8 +301,11 @@ def test_after_grading_the_header_has_the_numbers_of_grades_csv_and_says_written
 
     with open(graded["course"].grades_csv, newline="", encoding="utf-8") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
-    assert set(rows) == {"reference", "writer", "partly_wrong", "source_copy", "broken"}
+    assert set(rows) == {"reference", "writer", "partly_wrong", "source_copy", "source_link", "broken"}
     assert rows["source_copy"]["score"] == "10" and rows["partly_wrong"]["score"] == "2"
+    assert rows["source_copy"]["status"] == "flagged" and "BEGIN SOLUTION" in rows["source_copy"]["reason"]
+    assert (rows["source_link"]["status"], rows["source_link"]["score"]) == ("unreadable", "0")
+    assert "points to a file outside the submissions folder" in rows["source_link"]["reason"]
     for student in ("reference", "writer", "partly_wrong", "source_copy"):
         text = page_text(graded["after_grade"][student])
         row = rows[student]
@@ -294,7 +324,7 @@ def test_feedback_after_hand_grading_shows_the_full_score_the_written_points_and
     printed = hand_graded["printed"]
     assert re.search(r"writer\s+Score: 10\.5 / 11\s+\S+feedback/writer/00_tiny/00_tiny\.html", printed), printed
     assert re.search(r"source_copy\s+Autograded score: 10 / 10", printed), printed  # its answer waits for a grader
-    assert "not graded, their notice from `grade` is kept: broken" in printed
+    assert "not graded, their notice from `grade` is kept: broken, source_link" in printed
     course = hand_graded["course"]
     writer = page_text((course / "feedback" / "writer" / CHAPTER / f"{CHAPTER}.html").read_text(encoding="utf-8"))
     assert f"{CHAPTER}: Score: 10.5 / 11" in writer
@@ -316,12 +346,13 @@ def test_no_page_shows_a_hidden_test_or_a_solution_not_even_for_the_instructors_
     pages = {f"{student} after grade": raw for student, raw in graded["after_grade"].items()}
     for page in (hand_graded["course"] / "feedback").glob(f"*/{CHAPTER}/{CHAPTER}.html"):
         pages[f"{page.parent.parent.name} after feedback"] = page.read_text(encoding="utf-8")
-    assert len(pages) == 10
+    assert len(pages) == 12
     for name, raw in pages.items():
         text = page_text(raw)
         assert "BEGIN SOLUTION" not in raw and "BEGIN HIDDEN TESTS" not in raw, name
         assert MODEL_ANSWER not in raw and SECRET_EXPECTED not in text, name
-        for line in hidden + (solutions if name.startswith("source_copy") else []):  # the others wrote theirs
+        assert "Model answer and rubric" not in raw and "RUBRIC-ITEM" not in raw, name
+        for line in hidden + (solutions if name.startswith("source_") else []):  # the others wrote theirs
             assert line not in text and html.escape(line) not in raw, f"{name}: {line!r}"
     copied = page_text(pages["source_copy after feedback"])
     assert REFERENCE_NOTE["code"].lstrip("# ") in copied and REFERENCE_NOTE["markdown"].strip("*()") in copied

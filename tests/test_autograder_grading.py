@@ -28,8 +28,8 @@ from autograder.plumbing import HIDDEN_TESTS, SOLUTION, region_texts
 from autograder.grade.batch import grade
 from autograder.grade.report import CSV_COLUMNS
 from fixtures.autograder_fixtures import (
-    CHAPTER, EXPECTED, MODEL_ANSWER, POINTS, SECRET_EXPECTED, computed_once, release_tiny_chapter, tree_digest,
-    write_bad_submissions,
+    CHAPTER, EXPECTED, MODEL_ANSWER, POINTS, RUBRIC_ITEM, SECRET_EXPECTED, WRITTEN_ID, computed_once,
+    release_tiny_chapter, tree_digest, write_bad_submissions,
 )
 
 pytestmark = [pytest.mark.autograder, pytest.mark.slow]
@@ -48,7 +48,7 @@ def grade_tiny_batch(base: Path) -> dict:
     chapter, release_nb, source_nb = release_tiny_chapter(base)
     submissions = base / "submissions"
     write_bad_submissions(release_nb, source_nb, submissions)
-    before = tree_digest(submissions)
+    before = tree_digest(submissions), tree_digest(base / "elsewhere")  # the links' targets too
     batch = grade(chapter, submissions, base / "out", workers=4, limits=LIMITS, progress=False)
     return {"base": base, "chapter": chapter, "source": source_nb, "release": release_nb,
             "submissions": submissions, "before": before, "batch": batch}
@@ -85,7 +85,8 @@ def test_the_batch_finishes_and_lists_what_needs_attention(tiny):
 
 
 def test_submissions_are_never_modified(tiny):
-    assert tree_digest(tiny["submissions"]) == tiny["before"]
+    assert (tree_digest(tiny["submissions"]), tree_digest(tiny["base"] / "elsewhere")) == tiny["before"]
+    assert any(" to " in value for value in tiny["before"][0].values() if value.startswith("link"))
 
 
 def test_grades_csv_has_one_row_per_student(tiny):
@@ -139,8 +140,10 @@ def test_feedback_shows_points_and_messages_but_no_hidden_test_or_solution(tiny)
         for line in hidden:
             assert line not in text and html.escape(line) not in raw, f"{case}: hidden test {line!r} in feedback"
         assert "BEGIN HIDDEN TESTS" not in raw and SECRET_EXPECTED not in text, case
-        assert MODEL_ANSWER not in raw, f"{case}: the written answer's solution is in the feedback"
-        if case in ("blank", "partly_wrong", "edited_tests"):  # they never wrote the solutions
+        assert MODEL_ANSWER not in raw and RUBRIC_ITEM not in raw, f"{case}: the written answer's solution is in the feedback"
+        assert "Model answer and rubric" not in raw, case
+        if case in ("blank", "partly_wrong", "edited_tests", "instructor_source", "symlink_to_source"):
+            # they never wrote the solutions (the instructor's source holds them: each region becomes a note)
             for line in solutions[1:]:
                 assert line not in text, f"{case}: solution {line!r} in feedback"
     partly = page_text(course.feedback("partly_wrong", CHAPTER))
@@ -152,6 +155,28 @@ def test_feedback_shows_points_and_messages_but_no_hidden_test_or_solution(tiny)
     died = page_text(course.feedback("segfault", CHAPTER))
     assert "KernelDied" in died and "SIGSEGV" in died
     assert "invalid JSON" in page_text(course.feedback("invalid_json", CHAPTER))
+
+
+def test_the_grader_sees_the_model_answer_and_rubric_under_each_written_answer(tiny):
+    """formgrader renders the autograded notebook: the rubric cell follows the written answer there, and only there."""
+    from autograder.grade.rubric import RUBRIC_HEADING, is_rubric_cell
+
+    course = tiny["batch"].course
+    for case in ("reference", "blank", "deleted_written_answer", "instructor_source"):
+        nb = nbformat.read(course.autograded(case, CHAPTER) / f"{CHAPTER}.ipynb", as_version=4)
+        ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+        rubrics = [(i, c) for i, c in enumerate(nb.cells) if is_rubric_cell(c)]
+        assert len(rubrics) == 1, case
+        index, cell = rubrics[0]
+        assert ids[index - 1] == WRITTEN_ID, case  # right under the answer, even a restored one
+        assert cell.cell_type == "markdown" and "nbgrader" not in cell.metadata
+        assert cell.metadata["editable"] is False and cell.metadata["deletable"] is False
+        assert RUBRIC_HEADING in cell.source and MODEL_ANSWER in cell.source and RUBRIC_ITEM in cell.source
+        assert "BEGIN SOLUTION" not in cell.source
+    for folder in ("release", "feedback"):
+        for path in (course.root / folder).rglob("*"):
+            if path.is_file() and path.suffix in (".ipynb", ".html"):
+                assert RUBRIC_ITEM not in path.read_text(encoding="utf-8", errors="replace"), path
 
 
 def test_nbgrader_export_reads_the_gradebook(tiny):

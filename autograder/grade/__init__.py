@@ -10,7 +10,11 @@
 ``kernel``      how a kernel is started (in its sandbox) and stopped
 ``sandbox``     the kernel's isolation: bubblewrap, setpriv, prlimit
 ``score``       expected values from a reference run; points decided outside the student's process
-``feedback``    the feedback page, without hidden tests or solutions
+``rubric``      each written answer's model answer and rubric under it, for formgrader (never in feedback)
+``feedback``    the feedback page, without hidden tests, solutions or rubrics
 ``gradebook``   each submission's result merged into the course gradebook, one writer
 ``report``      grades.csv and the text table
+``regenerate``  ``feedback``: the pages again, with the hand grading
+``export``      ``export``: the term's final grades from the gradebook (final_grades.csv)
+``lms``         ``export --format canvas|moodle``: the LMS's import file, with its roster
 """

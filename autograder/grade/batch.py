@@ -6,7 +6,8 @@ Steps:
    a gradebook holding only the assignment (the template every submission is
    graded in) and the course gradebook ``OUT/gradebook.db``;
 2. the submissions are collected (``autograder.grade.collect``); a notebook that
-   cannot be read, or cannot be found, gets 0 points and a reason right away;
+   cannot be read, or cannot be found, or a submission holding a symbolic link, gets 0
+   points and a reason right away;
 3. each readable notebook is copied to ``submitted/<student>/<chapter>/`` and
    graded by ``autograder.grade.submission.grade_student``, in ``workers`` processes;
 4. each result is merged into the course gradebook as it arrives
@@ -48,6 +49,7 @@ from autograder.grade import sandbox
 from autograder.course import Chapter, CourseDir, UsageError, file_logger
 from autograder.release.assignment import add_student_files, generate_assignment, prepare_source
 from autograder.grade.report import write_csv
+from autograder.grade.rubric import rubric_texts
 from autograder.grade.score import ensure_expectations
 from autograder.plumbing import ensure_tools_on_path, public_lines, secret_lines
 from autograder.grade.collect import Submission, Unreadable, collect, read_notebook
@@ -107,6 +109,10 @@ def check_paths(submissions: Path, out: Path) -> None:
         raise UsageError(f"{submissions}: no such folder or zip file")
     if submissions.is_dir() and (out == submissions or submissions in out.parents):
         raise UsageError(f"--out {out} is inside the submissions folder {submissions}; choose another folder")
+    working = out / "submitted"  # grade's copies, replaced for every student graded: never the submissions themselves
+    if submissions == working or working in submissions.parents:
+        raise UsageError(f"{submissions} is the submitted/ folder of --out {out}, which `grade` rewrites; grade it "
+                         f"into another course folder (nbgrader collect's folder: --out graded)")
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a folder")
 
@@ -141,6 +147,8 @@ def _placeholder_feedback(course: CourseDir, chapter: str, result: Result) -> No
 def triage(submission: Submission, course: CourseDir, chapter: str) -> tuple[Result | None, str]:
     """Place a readable notebook in ``submitted/``; or return the result of an ungradable submission."""
     _clear_previous(course, submission.student, chapter)
+    if submission.links:  # never followed (autograder.grade.collect): refused, with where each one points
+        return Result(submission.student, UNREADABLE, "; ".join(submission.links)), ""
     chosen, note = submission.choose(chapter)
     if chosen is None:
         return Result(submission.student, MISSING, note), ""
@@ -314,7 +322,7 @@ def _grade_with(pool: Workers, chapter: Chapter, submissions: Path, course: Cour
                 progress: bool, isolation: sandbox.Sandbox | None = None) -> Batch:
     from nbgrader.api import Gradebook
 
-    from autograder.grade.gradebook import max_code_score, merge
+    from autograder.grade.gradebook import max_code_score, merge, remember_lms_user_id
 
     log = file_logger("autograder.grade", course.root / "logs" / chapter.id / "_batch.log")
     with quiet_nbgrader():
@@ -322,6 +330,7 @@ def _grade_with(pool: Workers, chapter: Chapter, submissions: Path, course: Cour
         max_score = max_code_score(f"sqlite:///{template}", chapter.id)
     source_nb = nbformat.read(chapter.path, as_version=4)
     secrets, public = tuple(secret_lines(source_nb)), tuple(public_lines(source_nb))
+    rubrics = tuple(rubric_texts(source_nb).items())
     data_dir = str(_data_dir())
     expectations = ensure_expectations(chapter.path, course.work(chapter.id), log)
 
@@ -345,6 +354,7 @@ def _grade_with(pool: Workers, chapter: Chapter, submissions: Path, course: Cour
     try:
         tasks = []
         for submission in found:
+            remember_lms_user_id(gradebook, submission.student, submission.lms_user_id)
             early, note = triage(submission, course, chapter.id)
             if early is not None:
                 record(early)
@@ -352,7 +362,7 @@ def _grade_with(pool: Workers, chapter: Chapter, submissions: Path, course: Cour
             tasks.append(Task(
                 root=str(course.root), chapter=chapter.id, student=submission.student, template_db=str(template),
                 limits=limits, data_dir=data_dir, secrets=secrets, public=public, note=note,
-                expectations=str(expectations), sandbox=isolation,
+                expectations=str(expectations), sandbox=isolation, rubrics=rubrics,
             ))
         pool.run(tasks, record)
     finally:

@@ -15,6 +15,11 @@ Rules (also in autograder/README.md):
   notebook itself (``export/<student>/...``), that folder is looked into.
 * Ignored: hidden files and folders (``.ipynb_checkpoints``, ``.DS_Store``), ``__MACOSX``.
 * Student ids keep letters, digits and ``. _ - @ +``; any other character becomes ``_``.
+* Symbolic links are never followed, wherever they point: a student whose files include one
+  (a notebook, ``timestamp.txt``, a sub-folder, or the student's folder itself) gets no grade
+  and a reason naming the link (``Submission.links``). Neither an LMS export nor ``nbgrader
+  collect`` makes links; one in the submissions folder was made by hand, and it could make
+  the grader read the instructor's source or another student's work.
 * Which notebook is graded: the one named ``<chapter>.ipynb``; otherwise the only notebook
   the student submitted (whatever its name); otherwise none (``missing notebook``).
 
@@ -24,7 +29,9 @@ Nothing here writes to the submissions: files are only read (or extracted from t
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import shutil
 import zipfile
 from dataclasses import dataclass, field
@@ -35,7 +42,7 @@ import nbformat
 from autograder.course import UsageError
 
 MAX_NOTEBOOK_BYTES = 100 * 1024 * 1024  # larger files are not notebooks a student wrote
-CANVAS_FILE = re.compile(r"^(?P<student>[^_]+)_(?:LATE_)?\d+_\d+_(?P<original>.+)$")
+CANVAS_FILE = re.compile(r"^(?P<student>[^_]+)_(?:LATE_)?(?P<user_id>\d+)_\d+_(?P<original>.+)$")
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+)_(?P<student>\d+)_assign(?:submission|feedback)_\w*$")
 IGNORED_NAMES = {"__MACOSX", "Thumbs.db", "desktop.ini"}
 # written by nbgrader's exchange next to a submission (`nbgrader collect`): kept for late
@@ -73,6 +80,16 @@ class Submission:
     student: str
     files: list[SubmittedFile] = field(default_factory=list)
     origin: str = ""  # folder or file name the student id came from
+    links: list[str] = field(default_factory=list)  # symbolic links found (not followed): why it is refused
+
+    @property
+    def lms_user_id(self) -> str | None:
+        """Canvas's user id, from Canvas's file name (``<login>_<user id>_<submission id>_<name>``); else None.
+
+        (Moodle's folder names give the participant id, which is the student id already.)
+        """
+        match = CANVAS_FILE.match(self.origin)
+        return match.group("user_id") if match else None
 
     def choose(self, chapter: str) -> tuple[SubmittedFile | None, str]:
         """The notebook to grade and a note ("" when it is the expected ``<chapter>.ipynb``)."""
@@ -116,22 +133,70 @@ def _add(found: dict[str, Submission], student: str, file: SubmittedFile, origin
     submission.files.append(file)
 
 
+def _refuse_link(found: dict[str, Submission], student: str, why: str, origin: str) -> None:
+    found.setdefault(student, Submission(student, origin=origin)).links.append(why)
+
+
+def describe_link(link: Path, root: Path) -> str:
+    """Why the grader does not read ``link``: where it points, in words for the instructor."""
+    name = link.relative_to(root).as_posix()
+    kind = "folder" if link.is_dir() else "file"
+    target = Path(os.path.realpath(link))
+    real_root = Path(os.path.realpath(root))
+    if not target.exists():
+        where = f"points to nothing ({os.readlink(link)})"
+    elif target == real_root or real_root in target.parents:
+        where = f"points to {target.relative_to(real_root).as_posix()}, inside the submissions folder"
+    else:
+        where = f"points to a {kind} outside the submissions folder ({target})"
+    return f"symbolic link: {name} {where}; the grader reads only regular files"
+
+
+def _student_files(folder: Path, root: Path) -> list[tuple[Path, str]]:
+    """(path, "") for each regular file under ``folder``, (path, why) for each link, in path order.
+
+    Links are not followed (``os.walk`` does not descend into a linked folder).
+    """
+    found = []
+    for here, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if not _ignored((d,))]
+        for name in dirs + [f for f in files if not _ignored((f,))]:
+            path = Path(here) / name
+            if path.is_symlink():
+                found.append((path, describe_link(path, root)))
+            elif name in files and path.is_file():
+                found.append((path, ""))
+    return sorted(found)
+
+
 def collect_folder(root: Path) -> list[Submission]:
     """Submissions in a folder laid out as described in the module docstring."""
     found: dict[str, Submission] = {}
     for entry in sorted(root.iterdir()):
         if _ignored((entry.name,)):
             continue
-        if entry.is_dir():
+        if entry.is_symlink():
+            if entry.is_dir():
+                _refuse_link(found, student_of_folder(entry.name), describe_link(entry, root), entry.name)
+            elif _belongs_to_a_student(entry.name):
+                _refuse_link(found, student_of_file(entry.name), describe_link(entry, root), entry.name)
+        elif entry.is_dir():
             student = student_of_folder(entry.name)
-            for path in sorted(entry.rglob("*")):
-                relative = path.relative_to(entry)
-                if path.is_file() and not _ignored(relative.parts):
-                    beside = tuple(path.parent / n for n in EXCHANGE_FILES if (path.parent / n).is_file())
-                    _add(found, student, SubmittedFile(relative.as_posix(), path, exchange_files=beside), entry.name)
+            for path, link in _student_files(entry, root):
+                if link:
+                    _refuse_link(found, student, link, entry.name)
+                    continue
+                beside = tuple(path.parent / n for n in EXCHANGE_FILES if (path.parent / n).is_file())
+                _add(found, student, SubmittedFile(path.relative_to(entry).as_posix(), path, exchange_files=beside),
+                     entry.name)
         elif entry.is_file() and _belongs_to_a_student(entry.name):
             _add(found, student_of_file(entry.name), SubmittedFile(entry.name, entry), entry.name)
     return [found[s] for s in sorted(found)]
+
+
+def _is_link(info: zipfile.ZipInfo) -> bool:
+    """A zip member stored as a symbolic link (Unix mode in the high bits of ``external_attr``)."""
+    return stat.S_ISLNK(info.external_attr >> 16)
 
 
 def collect_zip(archive: Path, scratch: Path) -> list[Submission]:
@@ -161,6 +226,11 @@ def collect_zip(archive: Path, scratch: Path) -> list[Submission]:
                 student, name, origin = student_of_file(parts[0]), parts[0], parts[0]
             else:
                 student, name, origin = student_of_folder(parts[0]), "/".join(parts[1:]), parts[0]
+            if _is_link(info):
+                target = zf.read(info)[:300].decode("utf-8", "replace")
+                _refuse_link(found, student, f"symbolic link: {'/'.join(parts)} in the zip file points to {target}; "
+                                             "the grader reads only regular files", origin)
+                continue
             file = SubmittedFile(name, None)
             if file.is_notebook:
                 if info.file_size > MAX_NOTEBOOK_BYTES:

@@ -6,6 +6,7 @@ tracebacks quote the failing lines (nbgrader issues #917, #1363). Here one
 preprocessor runs before nbgrader's own (GetGrades, CSSHTMLHeaderPreprocessor):
 
 ``HideHiddenTests``
+    * the graders' model answers and rubrics (``autograder.grade.rubric``) are removed;
     * test cells show their visible part only; the hidden region becomes one comment;
     * errors in test cells show the learner-friendly message of ``autograder.checks``
       (what was received, what was expected, a hint) instead of a traceback; a
@@ -40,6 +41,7 @@ from traitlets.config import Config
 from autograder.grade.collect import EXCHANGE_FILES
 from autograder.grade.feedback_page import TEMPLATE_NAME, TEMPLATES, FeedbackHTMLExporter
 from autograder.grade.feedback_score import GetHandGrades
+from autograder.grade.rubric import without_rubrics
 from autograder.plumbing import (
     SOLUTION, hidden_line_numbers, is_grade, is_solution, replace_regions, visible_source,
 )
@@ -110,6 +112,7 @@ class HideHiddenTests(NbGraderPreprocessor):
     display_data_priority = List(GetGrades.display_data_priority.default_value, config=True)  # shared config
 
     def preprocess(self, nb, resources):
+        without_rubrics(nb)
         nb, resources = super().preprocess(nb, resources)
         self._redact_secrets(nb)
         return nb, resources

@@ -34,6 +34,16 @@ def max_code_score(db_url: str, chapter: str) -> float:
         return float(sum(cell.max_score for cell in notebook.grade_cells if cell.cell_type == "code"))
 
 
+def remember_lms_user_id(gb: Gradebook, student: str, lms_user_id: str | None) -> None:
+    """The LMS's own id of a student (Canvas's user id, from its file names), in nbgrader's ``Student.lms_user_id``.
+
+    ``python -m autograder export --format canvas`` finds the student's row of the Canvas roster by it.
+    """
+    if lms_user_id:
+        with quiet_nbgrader():
+            gb.update_or_create_student(student, lms_user_id=lms_user_id)
+
+
 def merge(gb: Gradebook, chapter: str, result: Result) -> None:
     """Record one submission's result in the course gradebook (zero points when it was not graded)."""
     with quiet_nbgrader():

@@ -8,6 +8,12 @@ Two of them abort the whole batch on input a student can produce, so they are re
   and the submission is flagged, instead of stopping every student's grading;
 * ``RestoreCells`` (nbgrader's ``OverwriteCells``): metadata rebuilt from the gradebook,
   deleted test cells added back next to their neighbours, and a note of what was restored.
+
+One step is added before them, while the notebook is still exactly what the student submitted:
+
+* ``FlagInstructorMarkers``: a notebook that holds nbgrader's solution, hidden-test or mark
+  scheme delimiters was not written from the release (the instructor's source, or a copy
+  of it): it is graded, and flagged.
 """
 
 from __future__ import annotations
@@ -18,16 +24,41 @@ import nbformat
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.api import MissingEntry
-from nbgrader.preprocessors import ClearHiddenTests, DeduplicateIds, OverwriteCells
+from nbgrader.preprocessors import ClearHiddenTests, DeduplicateIds, NbGraderPreprocessor, OverwriteCells
 
 from autograder.grade.journal import cell_label, journal_of
-from autograder.plumbing import ClearSolutionsWithNamedStubs, chapter_of, exercise_of
+from autograder.plumbing import (
+    HIDDEN_TESTS, MARK_SCHEME, SOLUTION, ClearSolutionsWithNamedStubs, chapter_of, exercise_of,
+)
 
 SCHEMA_VERSION = 3
+REGIONS = (SOLUTION, HIDDEN_TESTS, MARK_SCHEME)  # delimiters the release never has
 
 # ---------------------------------------------------------------------------
 # sanitize
 # ---------------------------------------------------------------------------
+
+
+class FlagInstructorMarkers(NbGraderPreprocessor):
+    """Flag a submission that holds nbgrader's delimiters: the release has none, the instructor's source has.
+
+    nbgrader's rule: a line that contains a delimiter opens or closes a region. The flag
+    names the delimiters and the cells (grade id, or position) where they were found.
+    """
+
+    def preprocess(self, nb, resources):
+        kinds, where = set(), []
+        for index, cell in enumerate(nb.cells):
+            found = {kind for kind in REGIONS if kind.begin in cell.source or kind.end in cell.source}
+            if found:
+                kinds |= found
+                where.append(cell_label(cell, index))
+        if kinds:
+            names = " and ".join(kind.begin for kind in REGIONS if kind in kinds)
+            cells = ", ".join(where[:5]) + (f" and {len(where) - 5} more" if len(where) > 5 else "")
+            journal_of(resources).flag(f"the notebook holds nbgrader's {names} delimiters ({cells}): "
+                                       "it was not written from the release (the instructor's source?)")
+        return nb, resources
 
 
 class DeduplicateGradeIds(DeduplicateIds):

@@ -2,7 +2,9 @@
 
 ``grade_student(task)`` is what each worker process runs. It copies a gradebook
 that holds only the assignment (no students) and runs nbgrader's ``Autograde``
-converter, with the preprocessors of ``autograder.grade.sanitize``, ``.execute``, ``.seal``, ``.score``, and then
+converter, with the preprocessors of ``autograder.grade.sanitize``, ``.execute``, ``.seal``, ``.score``
+(and ``.rubric``, which puts each written question's model answer and rubric under the
+answer for formgrader), and then
 ``autograder.grade.feedback.FeedbackGenerator``. Because every submission writes to a
 gradebook of its own, workers never contend for a database, and a grade never
 depends on which worker graded it, in which order, or on an earlier run. The
@@ -42,7 +44,8 @@ from autograder.course import CourseDir, file_logger, nbgrader_config
 from autograder.grade.feedback import FeedbackGenerator
 from autograder.grade.execute import GuardedExecute
 from autograder.grade.journal import Journal
-from autograder.grade.sanitize import DeduplicateGradeIds, RestoreCells
+from autograder.grade.rubric import AddRubrics
+from autograder.grade.sanitize import DeduplicateGradeIds, FlagInstructorMarkers, RestoreCells
 from autograder.grade.score import ScoreTestCells
 from autograder.grade.seal import SealTestCells
 
@@ -74,6 +77,7 @@ class Task:
     note: str = ""  # e.g. "graded foo.ipynb (expected 03_activations.ipynb)"
     sandbox: object = None  # autograder.grade.sandbox.Sandbox isolating the kernel; None: --unsafe
     expectations: str = ""  # the chapter's expectations.json (autograder.grade.score)
+    rubrics: tuple[tuple[str, str], ...] = ()  # (grade id, model answer and rubric) of each written answer
 
 
 @dataclass
@@ -99,11 +103,11 @@ class Autograder(Autograde):
     """nbgrader's Autograde with the autograder's preprocessors and a journal per submission."""
 
     sanitize_preprocessors = List(
-        [ClearOutput, DeduplicateGradeIds, OverwriteKernelspec, RestoreCells, CheckCellMetadata]
+        [FlagInstructorMarkers, ClearOutput, DeduplicateGradeIds, OverwriteKernelspec, RestoreCells, CheckCellMetadata]
     ).tag(config=True)
     autograde_preprocessors = List(
         [SealTestCells, GuardedExecute, ScoreTestCells, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-         SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+         SaveAutoGrades, AssignLatePenalties, CheckCellMetadata, AddRubrics]
     ).tag(config=True)
     journal = Instance(Journal, args=())
 
@@ -146,6 +150,7 @@ def _configure(course: CourseDir, task: Task, db: Path, log_path: Path):
     config.ScoreTestCells.expectations_file = task.expectations
     config.HideHiddenTests.secrets = list(task.secrets)
     config.HideHiddenTests.public = list(task.public)
+    config.AddRubrics.rubrics = dict(task.rubrics)
     return config, CourseDirectory(config=config)
 
 
