@@ -1,8 +1,8 @@
 # Training Deep Neural Networks from Scratch -- build, test and install targets.
 #
 #   make book       install (if needed) and build the website into _build/html
-#   make test       install (if needed) and run every test suite (unit tests + notebooks)
-#   make test-fast  unit tests only, without slow tests and without notebooks
+#   make test       install (if needed), lint, and run every test (chapters, grader, website, browsers)
+#   make test-fast  lint and the tests not marked slow
 #   make help       list all targets
 #
 # Everything is installed into ./.venv from the pinned lock (constraints.txt).
@@ -29,14 +29,14 @@ export JUPYTER_PLATFORM_DIRS := 1
 # (MPLBACKEND is deliberately NOT set: notebook kernels must keep the inline
 # backend so figures appear on the website; headless pytest falls back to Agg.)
 
-# Notebooks that `make test` executes (empty until chapters/ has notebooks).
+# The chapter notebooks (for `make lab`'s usage message).
 NOTEBOOKS := $(wildcard chapters/*.ipynb)
 
 # Optional: PyTorch for the benchmarks only. Exactly this pin, never unpinned
 # (an unpinned torch pulls several GB of CUDA packages).
 TORCH_PIN := torch==2.13.0
 
-.PHONY: help install book browser sandbox test test-fast bench bench-deps lock clean grade-demo lab
+.PHONY: help install book browser sandbox lint test test-fast bench bench-deps lock clean grade-demo lab
 
 help:
 	@echo "make book        install (if needed) and build the website (student edition) -> _build/html"
@@ -44,7 +44,8 @@ help:
 	@echo "make browser     install Debian's chromium (for the website tests) if it is missing"
 	@echo "make sandbox     install Debian's bubblewrap (isolates the grader's kernels) if it is missing"
 	@echo "make test        install (if needed) and run all tests (tests/ + chapter notebooks)"
-	@echo "make test-fast   unit tests only: not slow, no notebooks"
+	@echo "make test-fast   lint + the tests not marked slow (no notebook runs)"
+	@echo "make lint        ruff (lint, format) and mypy on the code"
 	@echo "make install     create .venv and install the pinned dependencies + this repo (editable)"
 	@echo "make grade-demo  grade the bundled sample submissions (autograder/samples) and print the table"
 	@echo "make lab CHAPTER=03_activations   open JupyterLab on a chapter's assignment, as a student sees it"
@@ -111,24 +112,26 @@ sandbox:
 
 # --- tests ------------------------------------------------------------------
 
-# All suites, on both cores (pytest-xdist), one BLAS thread per worker so the
-# two workers do not fight over the cores:
-#   1. every chapter notebook executed top to bottom by nbval (--nbval-lax: cells
-#      must run without error; outputs are not compared). --dist loadfile keeps
-#      each notebook's cells, in order, on one worker and one kernel;
-#   2. the test suites in tests/ (unit tests, chapter grading, website, autograder);
-#      --dist loadgroup keeps the website tests (xdist_group "website") on one
-#      worker, which builds the site once while the other worker goes on testing.
-TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-test: $(STAMP) browser sandbox
-ifneq ($(NOTEBOOKS),)
-	$(TEST_ENV) $(PY) -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env -p no:cacheprovider chapters
-endif
-	$(TEST_ENV) $(PY) -m pytest -n 2 --dist loadgroup tests
-	@echo "Website screenshots (tests/test_website.py): $(CURDIR)/_build/screenshots/"
+# Code checks: ruff (lint and format) and mypy, pinned in the lock (pyproject.toml configures them).
+LINTED := solutions autograder book tests bench
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check solutions autograder
+	$(BIN)/mypy solutions autograder
 
-test-fast: $(STAMP)
-	$(TEST_ENV) $(PY) -m pytest tests -m "not slow"
+# All tests, on both cores (pytest-xdist, tests spread one by one), one BLAS thread per
+# worker so the two workers do not fight over the cores. Each chapter runs once: its
+# reference run (autograder/release/reference_run.py, kept in _build/.jupyter_cache) gives
+# the website its outputs, the chapter tests their proof that it runs and validates, and the
+# grader its expected values; whichever test needs it first runs it, the others wait.
+# The slowest 15 tests are listed at the end.
+TEST_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+test: $(STAMP) browser sandbox lint
+	$(TEST_ENV) $(PY) -m pytest -n 2 --dist load --durations=15 tests
+	@echo "Screenshots (website, student's path, formgrader): $(CURDIR)/_build/screenshots/"
+
+test-fast: $(STAMP) lint
+	$(TEST_ENV) $(PY) -m pytest -n 2 --durations=15 tests -m "not slow"
 
 # --- grading (autograder/README.md) ----------------------------------------
 

@@ -114,6 +114,21 @@ def test_reference_full_marks_blank_zero_partly_wrong_exact(chapter, chapter_bat
 
 
 @per_chapter()
+def test_the_blank_release_raises_nothing_but_its_stubs(chapter, chapter_batch):
+    """Graded as it is handed out, a chapter raises only the stubs' NotImplementedError (with their message):
+    a NameError or a crash in a demo would stop a student's Run All before they wrote anything."""
+    run = chapter_batch(chapter)
+    graded = nbformat.read(run["course"].autograded("blank", chapter) / f"{chapter}.ipynb", as_version=4)
+    raised = [(index, output.get("ename"), str(output.get("evalue", "")).strip())
+              for index, cell in enumerate(graded.cells) if cell.cell_type == "code"
+              and not cell.metadata.get("nbgrader", {}).get("grade")  # test cells hold the grader's verdict
+              for output in cell.get("outputs", []) if output.get("output_type") == "error"]
+    assert raised, f"{chapter}: the blank release raised nothing (its demos should call the stubs)"
+    unexpected = [r for r in raised if r[1] != "NotImplementedError" or not r[2]]
+    assert not unexpected, f"{chapter}: the blank release raised other errors (cell, exception, message): {unexpected}"
+
+
+@per_chapter()
 def test_reference_runs_with_the_student_edition_without_errors(chapter, chapter_batch):
     run = chapter_batch(chapter)
     release = run["course"].release(chapter)

@@ -3,17 +3,17 @@
 For each notebook in chapters/ (CHAPTERS.md):
 * its nbgrader metadata is well formed, it is stored without outputs, and it
   has at least 3 autograded test cells with points and a written answer;
-* ``nbgrader validate`` passes on the source (the reference earns full marks);
-* the release made by ``nbgrader generate_assignment`` contains no solution
-  and no hidden test, ``nbgrader validate --invert`` passes on it (a blank
-  release earns nothing), and executing it raises nothing but the stubs'
-  ``NotImplementedError``;
+* it runs top to bottom and ``nbgrader validate`` passes on it (the reference earns
+  every point): read from the chapter's one reference run
+  (``autograder.release.reference_run``, kept in jupyter-cache, which the website and the
+  grader use too), not run again here;
+* the release made by ``nbgrader generate_assignment`` contains no solution and no
+  hidden test (that a blank release earns nothing and raises nothing but the stubs'
+  ``NotImplementedError`` is checked by grading it: test_autograder_chapters.py);
 * every stub of the release names its function, exercise and chapter, e.g.
   ``raise NotImplementedError("relu: write this function (chapter 3, Exercise 1: ReLU and
   Leaky ReLU)")`` (``autograder.plumbing.ClearSolutionsWithNamedStubs``), and a blank
   release raises no ``NotImplementedError`` without a message.
-
-The notebooks themselves also run under ``pytest --nbval-lax chapters/``.
 """
 
 from __future__ import annotations
@@ -27,14 +27,12 @@ import pytest
 from chapter_tools import (
     CHAPTERS,
     answer_cells,
-    errors_in,
-    generate_release,
+    chapter_path,
     nbgrader_meta,
     public_lines,
     read_chapter,
     secret_lines,
     grade_test_cells,
-    validate,
     written_cells,
 )
 
@@ -75,34 +73,44 @@ def test_notebook_is_stored_clean_and_well_formed(chapter):
     assert f"{total:g} points" in text, f"{chapter}: the notebook should state its total, '{total:g} points'"
 
 
+@pytest.fixture(scope="session")
+def releases(tmp_path_factory):
+    """Every chapter's release (the course's named stubs), made once per test run in one gradebook."""
+    from autograder.plumbing import release_notebooks
+    from fixtures.autograder_fixtures import computed_once
+
+    def release_all(folder):
+        jobs = {chapter_path(c): folder / f"{c}.ipynb" for c in CHAPTERS}
+        release_notebooks(jobs)
+        return {c: folder / f"{c}.ipynb" for c in CHAPTERS}
+
+    return computed_once(tmp_path_factory, "chapter-releases", release_all)
+
+
 @per_chapter(pytest.mark.slow)
-def test_reference_solution_passes_nbgrader_validate(chapter):
-    from chapter_tools import chapter_path
+def test_the_chapter_runs_top_to_bottom_and_passes_nbgrader_validate(chapter):
+    from nbgrader.validator import Validator
 
-    results, executed = validate(chapter_path(chapter))
-    assert results == {}, f"{chapter}: nbgrader validate failed on the source:\n{results}"
-    errors = [e for e in errors_in(executed)]
-    assert not errors, f"{chapter}: the source raised errors: {errors}"
+    from book.execution import executed_chapter, execution_errors
+
+    executed = executed_chapter(chapter)
+    assert not execution_errors(executed), f"{chapter}: cells raised in its reference run: {execution_errors(executed)}"
+    validator = Validator()  # what `nbgrader validate` decides, on the cells as they ran
+    failed = validator._get_failed_cells(executed)
+    assert not failed, f"{chapter}: nbgrader validate fails on the source: {[nbgrader_meta(c)['grade_id'] for c in failed]}"
+    graded = grade_test_cells(executed)
+    assert graded and all(c.get("outputs") for c in graded), f"{chapter}: a test cell did not run"
 
 
 @per_chapter(pytest.mark.slow)
-def test_release_hides_solutions_and_blank_release_scores_nothing(chapter, tmp_path):
+def test_release_hides_solutions_and_hidden_tests(chapter, releases):
     source = read_chapter(chapter)
-    release_path = generate_release(chapter, tmp_path)
-    release_text = release_path.read_text(encoding="utf-8")
+    release_text = releases[chapter].read_text(encoding="utf-8")
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
         assert marker not in release_text, f"{chapter}: the release still contains {marker!r}"
     public = public_lines(source)
     leaked = [line for line in secret_lines(source) if line not in public and line in release_text]
     assert not leaked, f"{chapter}: the release leaks solution or hidden-test lines: {leaked[:5]}"
-
-    results, executed = validate(release_path, invert=True)
-    assert results == {}, f"{chapter}: nbgrader validate --invert failed: some tests pass on a blank release:\n{results}"
-    unexpected = [e for e in errors_in(executed) if e[1] != "NotImplementedError" or not e[2].strip()]
-    assert not unexpected, (
-        f"{chapter}: the blank release raised errors other than the stubs' NotImplementedError with its message "
-        f"(cell index, exception, message): {unexpected}"
-    )
 
 
 STUB = re.compile(r'^(?P<indent>\s*)raise NotImplementedError\("(?P<what>[^"]*) \(chapter (?P<chapter>\d+)(?:, (?P<exercise>[^"]+))?\)"\)$')
@@ -121,10 +129,10 @@ def innermost_definition(source: str, line: int) -> str | None:
 
 
 @per_chapter(pytest.mark.slow)
-def test_every_stub_names_its_function_exercise_and_chapter(chapter, tmp_path):
+def test_every_stub_names_its_function_exercise_and_chapter(chapter, releases):
     """Run All on a blank release stops at a stub that says what to write, in which exercise and chapter."""
     source = read_chapter(chapter)
-    release = nbformat.read(generate_release(chapter, tmp_path), as_version=4)
+    release = nbformat.read(releases[chapter], as_version=4)
     regions = sum(c.source.count("### BEGIN SOLUTION") for c in answer_cells(source))
     stubs = 0
     headings: list[str] = []
@@ -157,13 +165,13 @@ def test_every_stub_names_its_function_exercise_and_chapter(chapter, tmp_path):
 
 
 @pytest.mark.slow
-def test_the_stubs_of_chapters_2_and_3_read_as_the_course_wants(tmp_path):
-    release = nbformat.read(generate_release("03_activations", tmp_path / "03"), as_version=4)
+def test_the_stubs_of_chapters_2_and_3_read_as_the_course_wants(releases):
+    release = nbformat.read(releases["03_activations"], as_version=4)
     text = "\n".join(c.source for c in answer_cells(release))
     assert 'raise NotImplementedError("relu: write this function (chapter 3, Exercise 1: ReLU and Leaky ReLU)")' in text
     assert ('raise NotImplementedError("relu_backward: write this function (chapter 3, Exercise 2: the backward '
             'passes)")') in text
-    release = nbformat.read(generate_release("02_backprop_iris", tmp_path / "02"), as_version=4)
+    release = nbformat.read(releases["02_backprop_iris"], as_version=4)
     text = "\n".join(c.source for c in answer_cells(release))
     assert ('        raise NotImplementedError("AddNode.backward: write this method (chapter 2, Part A: add and '
             'multiply nodes)")') in text

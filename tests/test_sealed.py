@@ -21,6 +21,8 @@ from autograder.grade.seal import SealingError, rewrite
 
 CELL = '''
 from autograder.checks import check_close, check_true
+
+pytestmark = pytest.mark.autograder
 x = np.array([1.0, -2.0])
 check_close("relu(x)", relu(x), [1.0, 0.0], hint="max(0, x)")
 ### BEGIN HIDDEN TESTS

@@ -52,8 +52,8 @@ from website_tools import (
     words,
 )
 
-# one xdist worker runs all of them (make test: --dist loadgroup), so the site is built once
-pytestmark = [pytest.mark.slow, pytest.mark.website, pytest.mark.xdist_group("website")]
+# the site is built once per test run, whichever worker asks first (website_tools.build_student_site_once)
+pytestmark = [pytest.mark.slow, pytest.mark.website]
 
 PAGE_TIMEOUT_MS = 30_000
 
