@@ -220,7 +220,7 @@ def trials_table(trials: Sequence[Trial], max_rows: int | None = None) -> str:
     columns.append(("seconds", [f"{t.seconds:.2f}" for t in rows]))
     if any(t.diverged for t in rows):
         columns.append(("note", [(t.error or "diverged") if t.diverged else "" for t in rows]))
-    widths = [max(len(header), *(len(cell) for cell in cells)) for header, cells in columns]
+    widths = [max([len(header), *map(len, cells)]) for header, cells in columns]
     lines = [[header for header, _ in columns], ["-" * width for width in widths]]
     lines += [[cells[row] for _, cells in columns] for row in range(len(rows))]
     return "\n".join(
