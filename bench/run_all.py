@@ -8,7 +8,7 @@ HERE = Path(__file__).resolve().parent
 
 if __name__ == "__main__":
     status = 0
-    for script in ("speed_mlp.py", "accuracy_labs.py"):
+    for script in ("speed_mlp.py", "load_mnist.py", "accuracy_labs.py"):
         print(f"== {script} ==", flush=True)
         status |= subprocess.call([sys.executable, str(HERE / script)])
     raise SystemExit(status)

@@ -108,15 +108,12 @@ def silu_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     return dout * (s + x * s * (1.0 - s))
 
 
-swish = silu
-swish_backward = silu_backward
-
-
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """Numerically stable softmax: exp(x - max) / sum(exp(x - max)).
 
     Subtracting the row maximum changes nothing mathematically (it cancels in
-    the ratio) but keeps exp from overflowing for logits such as 1000.
+    the ratio) but keeps exp from overflowing for logits such as 1000. Followed
+    by cross-entropy its backward pass fuses into (y - t) / N (``solutions.losses``).
 
     Args:
         x: (N, C) logits (any shape; normalized along ``axis``).
@@ -127,16 +124,6 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     shifted = x - np.max(x, axis=axis, keepdims=True)
     exp = np.exp(shifted)
     return exp / np.sum(exp, axis=axis, keepdims=True)
-
-
-def softmax_backward(dout: np.ndarray, x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """dL/dx for y = softmax(x): y * (dout - sum(dout * y)), the Jacobian-vector product.
-
-    On its own this is rarely needed: followed by cross-entropy, the fused
-    gradient is simply (y - t) / N (see ``solutions.losses``).
-    """
-    y = softmax(x, axis=axis)
-    return y * (dout - np.sum(dout * y, axis=axis, keepdims=True))
 
 
 def maxout(pieces: np.ndarray) -> np.ndarray:
@@ -165,6 +152,5 @@ ACTIVATIONS = {
     "leaky_relu": (leaky_relu, leaky_relu_backward),
     "elu": (elu, elu_backward),
     "silu": (silu, silu_backward),
-    "swish": (silu, silu_backward),
 }
 """Name -> (forward, backward) for the activations without learned parameters."""

@@ -20,7 +20,7 @@ above 1e-2 the gradient is wrong.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -103,8 +103,10 @@ def gradient_report(received: np.ndarray, expected: np.ndarray, name: str = "gra
         elif np.isclose(ratio, 2.0) or np.isclose(ratio, 0.5):
             lines.append("  hint: off by a factor of 2; check the derivative of a square, or a 1/2 in the loss")
         else:
-            lines.append(f"  hint: your gradient is {ratio:.6g} times the expected one everywhere; "
-                         "a constant factor (such as the batch size N) is missing or doubled")
+            lines.append(
+                f"  hint: your gradient is {ratio:.6g} times the expected one everywhere; "
+                "a constant factor (such as the batch size N) is missing or doubled"
+            )
     return "\n".join(lines)
 
 

@@ -27,16 +27,6 @@ from __future__ import annotations
 import numpy as np
 
 
-def zeros(shape: int | tuple[int, ...], dtype=np.float32) -> np.ndarray:
-    """All zeros: fine for biases, fatal for weights (every unit stays identical)."""
-    return np.zeros(shape, dtype=dtype)
-
-
-def constant(shape: int | tuple[int, ...], value: float, dtype=np.float32) -> np.ndarray:
-    """Every entry equal to ``value``; as symmetric, and as useless for weights, as zeros."""
-    return np.full(shape, value, dtype=dtype)
-
-
 def normal(fan_in: int, fan_out: int, std: float, rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
     """N(0, std^2) with a fixed std, e.g. seed 003's 0.01 * randn (too small) or 1.0 (too large)."""
     return (rng.standard_normal((fan_in, fan_out), dtype=np.float64) * std).astype(dtype)
@@ -94,15 +84,15 @@ def he_uniform(fan_in: int, fan_out: int, rng: np.random.Generator, dtype=np.flo
     return variance_scaling(fan_in, fan_out, rng, 2.0, "fan_in", "uniform", dtype)
 
 
-INITIALIZERS: dict[str, dict[str, float | str]] = {
-    "xavier_normal": {"gain": 1.0, "mode": "fan_avg", "distribution": "normal"},
-    "xavier_uniform": {"gain": 1.0, "mode": "fan_avg", "distribution": "uniform"},
-    "he_normal": {"gain": 2.0, "mode": "fan_in", "distribution": "normal"},
-    "he_uniform": {"gain": 2.0, "mode": "fan_in", "distribution": "uniform"},
+INITIALIZERS: dict[str, tuple[float, str, str]] = {
+    "xavier_normal": (1.0, "fan_avg", "normal"),
+    "xavier_uniform": (1.0, "fan_avg", "uniform"),
+    "he_normal": (2.0, "fan_in", "normal"),
+    "he_uniform": (2.0, "fan_in", "uniform"),
 }
 INITIALIZERS["xavier"] = INITIALIZERS["xavier_normal"]
 INITIALIZERS["he"] = INITIALIZERS["he_normal"]
-"""Initializer name -> the ``variance_scaling`` settings it stands for."""
+"""Initializer name -> the (gain, mode, distribution) of ``variance_scaling`` it stands for."""
 
 
 def init_weights(
@@ -113,4 +103,5 @@ def init_weights(
         return normal(fan_in, fan_out, float(init), rng, dtype)
     if init not in INITIALIZERS:
         raise ValueError(f"unknown initializer {init!r}; choose from {sorted(INITIALIZERS)} or give a std")
-    return variance_scaling(fan_in, fan_out, rng, dtype=dtype, **INITIALIZERS[init])
+    gain, mode, distribution = INITIALIZERS[init]
+    return variance_scaling(fan_in, fan_out, rng, gain, mode, distribution, dtype)

@@ -15,6 +15,8 @@ lecture's v = x W^T uses the transpose, W of shape (D_out, D_in).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from solutions import activations
@@ -201,9 +203,7 @@ def layernorm_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.n
     dbeta = dout.sum(axis=0)
     dgamma = (dout * x_hat).sum(axis=0)
     dx_hat = dout * gamma
-    dx = inv_std * (
-        dx_hat - dx_hat.mean(axis=1, keepdims=True) - x_hat * (dx_hat * x_hat).mean(axis=1, keepdims=True)
-    )
+    dx = inv_std * (dx_hat - dx_hat.mean(axis=1, keepdims=True) - x_hat * (dx_hat * x_hat).mean(axis=1, keepdims=True))
     return dx, dgamma, dbeta
 
 
@@ -241,7 +241,7 @@ class Affine(Layer):
         super().__init__()
         self.params = {"W": W, "b": b}
         self.need_input_grad = need_input_grad
-        self._cache: tuple | None = None
+        self._cache: Any = None  # set by forward
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         out, self._cache = affine_forward(x, self.params["W"], self.params["b"])
@@ -260,7 +260,7 @@ class Activation(Layer):
     """An elementwise activation from ``solutions.activations``, by name.
 
     Args:
-        name: "sigmoid", "tanh", "relu", "leaky_relu", "elu", "silu" or "swish".
+        name: "sigmoid", "tanh", "relu", "leaky_relu", "elu" or "silu".
         **kwargs: passed to the function, e.g. ``slope=0.01`` for leaky_relu.
     """
 
@@ -271,7 +271,7 @@ class Activation(Layer):
         self.name = name
         self.kwargs = kwargs
         self._forward, self._backward = activations.ACTIVATIONS[name]
-        self._x: np.ndarray | None = None
+        self._x: Any = None  # set by forward
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         self._x = x
@@ -343,7 +343,7 @@ class BatchNorm(Layer):
         self.running_var = np.ones(dim, dtype=dtype)
         self.momentum = momentum
         self.eps = eps
-        self._cache: tuple | None = None
+        self._cache: Any = None  # set by forward
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         gamma, beta = self.params["gamma"], self.params["beta"]
@@ -370,7 +370,7 @@ class LayerNorm(Layer):
         super().__init__()
         self.params = {"gamma": np.ones(dim, dtype=dtype), "beta": np.zeros(dim, dtype=dtype)}
         self.eps = eps
-        self._cache: tuple | None = None
+        self._cache: Any = None  # set by forward
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         out, self._cache = layernorm_forward(x, self.params["gamma"], self.params["beta"], self.eps)

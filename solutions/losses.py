@@ -3,8 +3,8 @@
 Conventions:
     * ``y`` are the network's outputs, ``t`` the targets (the lectures write d).
     * Losses are averaged over the batch of N samples and returned as Python floats.
-    * Each loss has a fused backward that returns dL/d(output) with the 1/N
-      already applied, e.g. (softmax(z) - t) / N for softmax cross-entropy.
+    * A loss a network trains with has a fused backward that returns dL/d(output)
+      with the 1/N already applied, e.g. (softmax(z) - t) / N for softmax cross-entropy.
     * Targets for classification are integer labels (N,) or one-hot (N, C).
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from solutions.activations import sigmoid, softmax
+from solutions.activations import softmax
 
 
 def _one_hot_like(t: np.ndarray, logits: np.ndarray) -> np.ndarray:
@@ -29,35 +29,8 @@ def _one_hot_like(t: np.ndarray, logits: np.ndarray) -> np.ndarray:
     return one_hot
 
 
-def mean_squared_error(y: np.ndarray, t: np.ndarray) -> float:
-    """E = 1/(2N) * sum ||y - t||^2. The 1/2 cancels the 2 of the derivative.
-
-    Args:
-        y: (N, ...) outputs. t: targets, same shape.
-    """
-    n = y.shape[0] if np.ndim(y) else 1
-    return float(0.5 * np.sum((y - t) ** 2) / n)
-
-
-def mean_squared_error_backward(y: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """dE/dy = (y - t) / N."""
-    n = y.shape[0] if np.ndim(y) else 1
-    return (y - t) / n
-
-
-def binary_cross_entropy(p: np.ndarray, t: np.ndarray, eps: float = 1e-7) -> float:
-    """E = -1/N sum (t log p + (1 - t) log(1 - p)), on probabilities p (seed 001's logistic neuron).
-
-    ``p`` is clipped to [eps, 1 - eps] so that log(0) never appears. Prefer
-    ``binary_cross_entropy_with_logits`` inside a network: it needs no clipping.
-    """
-    p = np.clip(p, eps, 1.0 - eps)
-    n = p.shape[0] if np.ndim(p) else 1
-    return float(-np.sum(t * np.log(p) + (1 - t) * np.log(1 - p)) / n)
-
-
 def binary_cross_entropy_with_logits(z: np.ndarray, t: np.ndarray) -> float:
-    """Binary cross-entropy of sigma(z) against t in {0, 1}, computed stably.
+    """Binary cross-entropy of sigma(z) against t in {0, 1} (seed 001's logistic neuron), computed stably.
 
     -[t log s(z) + (1-t) log(1 - s(z))] = max(z, 0) - z t + log(1 + exp(-|z|)).
 
@@ -69,12 +42,6 @@ def binary_cross_entropy_with_logits(z: np.ndarray, t: np.ndarray) -> float:
     z = np.asarray(z)
     n = z.shape[0] if z.ndim else 1
     return float(np.sum(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))) / n)
-
-
-def binary_cross_entropy_with_logits_backward(z: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """dE/dz = (sigma(z) - t) / N: the same fused form as softmax cross-entropy."""
-    z = np.asarray(z)
-    return (sigmoid(z) - t) / (z.shape[0] if z.ndim else 1)
 
 
 def log_softmax(z: np.ndarray) -> np.ndarray:
@@ -141,7 +108,7 @@ def focal_loss_backward(z: np.ndarray, t: np.ndarray, gamma: float = 2.0, alpha:
     # (1-p)^(g-1) log p -> 0 as p -> 1, so a saturated sample contributes 0 there
     safe = np.where(one_minus > 0, one_minus, 1.0)
     focusing = np.where(one_minus > 0, gamma * safe ** (gamma - 1.0) * log_p, 0.0)
-    dE_dp = focusing - one_minus ** gamma / p
+    dE_dp = focusing - one_minus**gamma / p
     if alpha is not None:
         # np.where over two Python floats gives float64: cast, or float32 logits get a float64 gradient
         dE_dp = dE_dp * np.where(t == 1, alpha, 1.0 - alpha).astype(probs.dtype)
@@ -167,3 +134,10 @@ def l2_penalty(weights: list[np.ndarray], lam: float) -> float:
 def l2_penalty_backward(w: np.ndarray, lam: float) -> np.ndarray:
     """d/dw of lambda/2 w^T w = lambda * w: a pull proportional to the weight."""
     return lam * w
+
+
+LOSSES = {
+    "softmax_cross_entropy": (softmax_cross_entropy, softmax_cross_entropy_backward),
+    "focal_loss": (focal_loss, focal_loss_backward),
+}
+"""Name -> (forward, backward) of the losses a ``solutions.network.Sequential`` can train with."""

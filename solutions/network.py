@@ -1,4 +1,4 @@
-"""A sequential network (신경망): layers in order, a softmax cross-entropy loss on top.
+"""A sequential network (신경망): layers in order, a loss on top.
 
 Parameters are exposed as one flat dict, DLFS style: the k-th affine layer
 owns ``W{k}`` and ``b{k}``, the k-th normalization layer ``gamma{k}`` and
@@ -10,34 +10,70 @@ Build one from a spec::
     net = Sequential.from_spec(784, ["affine 256", "relu", "dropout 0.2", "affine 10"], init="he", seed=0)
 
 or with the shortcut ``build_mlp(784, [256, 256], 10, activation="relu", init="he")``.
+
+The loss is softmax cross-entropy unless you pass another one: a name from
+``solutions.losses.LOSSES`` or a ``(forward, backward)`` pair of functions,
+``forward(logits, t) -> float`` and ``backward(logits, t) -> dL/dlogits``.
+
+Weight decay (가중치 감쇠) is the L2 penalty of the lectures, added to the loss::
+
+    E + lambda/2 * sum_k ||W_k||^2      (gradient: dE/dW_k + lambda * W_k)
+
+over the weight matrices only: biases, gammas and betas are not decayed.
+PyTorch's ``torch.optim.SGD(..., weight_decay=lambda)`` (and ``Adam``'s) is this
+same coupled L2 term, added to the gradient, except that it decays every
+parameter it is given unless the biases are put in a parameter group with
+weight_decay 0. ``torch.optim.AdamW`` is not: it shrinks the weights outside
+the adaptive step (decoupled decay, like seed 000's W <- (W + dW)(1 - eps)).
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from solutions import init as initializers
 from solutions import layers as L
-from solutions import losses
+from solutions import losses, metrics
 
-SPEC_KINDS = ("affine", "batchnorm", "layernorm", "dropout", "relu", "sigmoid", "tanh", "leaky_relu", "elu", "silu", "swish")
+LossFunctions = tuple[Callable[[np.ndarray, np.ndarray], float], Callable[[np.ndarray, np.ndarray], np.ndarray]]
+
+SPEC_KINDS = ("affine", "batchnorm", "layernorm", "dropout", "relu", "sigmoid", "tanh", "leaky_relu", "elu", "silu")
+PENALTIES = {
+    "l2": (losses.l2_penalty, losses.l2_penalty_backward),  # weight decay
+    "l1": (losses.l1_penalty, losses.l1_penalty_backward),  # seed 002's L1 term
+}
 
 
 class Sequential:
-    """Layers applied in order, followed by softmax cross-entropy.
+    """Layers applied in order, followed by a loss.
 
     Args:
         layers: the layers, input side first.
-        weight_decay_lambda: adds the L2 penalty (lambda/2) * sum ||W||^2 over the
-            weight matrices (not biases, gammas or betas) to the loss, and its
-            gradient lambda * W to the weights' gradients.
+        loss: "softmax_cross_entropy" (the default) or another name from
+            ``solutions.losses.LOSSES``, or a (forward, backward) pair of functions of (logits, targets).
+        weight_decay_lambda: lambda >= 0 of the penalty on the weight matrices added to the loss.
+        penalty: "l2" (weight decay: lambda/2 ||W||^2, gradient lambda W) or
+            "l1" (seed 002: lambda/2 sum |W|, gradient lambda/2 sign(W)).
     """
 
-    def __init__(self, layers: Sequence[L.Layer], weight_decay_lambda: float = 0.0) -> None:
+    def __init__(
+        self,
+        layers: Sequence[L.Layer],
+        loss: str | LossFunctions = "softmax_cross_entropy",
+        weight_decay_lambda: float = 0.0,
+        penalty: str = "l2",
+    ) -> None:
+        if isinstance(loss, str) and loss not in losses.LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; choose from {sorted(losses.LOSSES)} or pass (forward, backward)")
+        if penalty not in PENALTIES:
+            raise ValueError(f"unknown penalty {penalty!r}; choose from {sorted(PENALTIES)}")
         self.layers = list(layers)
+        self.loss_forward, self.loss_backward = losses.LOSSES[loss] if isinstance(loss, str) else loss
         self.weight_decay_lambda = float(weight_decay_lambda)
+        self.penalty_name = penalty
         self._names: list[tuple[L.Layer, str, str]] = []  # (layer, key in layer.params, flat name)
         counts: dict[str, int] = {}
         for layer in self.layers:
@@ -59,9 +95,9 @@ class Sequential:
         spec: Sequence[str],
         init: str | float = "he",
         seed: int = 0,
-        dtype=np.float32,
-        weight_decay_lambda: float = 0.0,
-    ) -> "Sequential":
+        dtype: type = np.float32,
+        **options,
+    ) -> Sequential:
         """Build a network from a list of strings, one layer each.
 
         Items: ``"affine N"`` (N output units), ``"relu"``, ``"sigmoid"``, ``"tanh"``,
@@ -71,9 +107,9 @@ class Sequential:
         Args:
             input_dim: the number of input features D.
             init: the weight initializer for every affine layer: a name from
-                ``solutions.init.INITIALIZERS`` or a std for N(0, std^2).
-                Biases start at zero.
+                ``solutions.init.INITIALIZERS`` or a std for N(0, std^2). Biases start at zero.
             seed: seeds both the weights and the dropout masks.
+            **options: ``loss``, ``weight_decay_lambda``, ``penalty``, passed to ``Sequential``.
         """
         rng = np.random.default_rng(seed)
         built: list[L.Layer] = []
@@ -105,7 +141,7 @@ class Sequential:
                 built.append(L.Activation(kind))
         if not any(isinstance(layer, L.Affine) for layer in built):
             raise ValueError("the spec has no 'affine N' layer")
-        return cls(built, weight_decay_lambda=weight_decay_lambda)
+        return cls(built, **options)
 
     # -- parameters ----------------------------------------------------------
 
@@ -140,32 +176,34 @@ class Sequential:
             x = layer.forward(x, train)
         return x
 
+    def _weights(self) -> list[np.ndarray]:
+        return [layer.params["W"] for layer in self.layers if isinstance(layer, L.Affine)]
+
     def penalty(self) -> float:
-        """The L2 penalty (lambda/2) sum ||W||^2, or 0."""
+        """The weight penalty, lambda/2 sum ||W||^2 (or lambda/2 sum |W| for "l1"); 0 without one."""
         if not self.weight_decay_lambda:
             return 0.0
-        weights = [layer.params["W"] for layer in self.layers if isinstance(layer, L.Affine)]
-        return losses.l2_penalty(weights, self.weight_decay_lambda)
+        value, _ = PENALTIES[self.penalty_name]
+        return value(self._weights(), self.weight_decay_lambda)
 
     def loss(self, x: np.ndarray, t: np.ndarray, train: bool = False) -> float:
-        """Mean softmax cross-entropy of the batch plus the L2 penalty."""
+        """The mean loss of the batch plus the weight penalty."""
         self._logits = self.forward(x, train)
         self._targets = t
-        return losses.softmax_cross_entropy(self._logits, t) + self.penalty()
+        return self.loss_forward(self._logits, t) + self.penalty()
 
     def backward(self) -> dict[str, np.ndarray]:
         """Backpropagate the loss of the last ``loss`` call; returns the flat grads."""
-        if self._logits is None:
+        if self._logits is None or self._targets is None:
             raise RuntimeError("call loss(x, t) before backward()")
-        dout = losses.softmax_cross_entropy_backward(self._logits, self._targets)
+        dout: Any = self.loss_backward(self._logits, self._targets)
         for layer in reversed(self.layers):
-            dout = layer.backward(dout)
+            dout = layer.backward(dout)  # the first affine layer returns None: nothing below needs it
         if self.weight_decay_lambda:
+            _, gradient = PENALTIES[self.penalty_name]
             for layer in self.layers:
                 if isinstance(layer, L.Affine):
-                    layer.grads["W"] = layer.grads["W"] + losses.l2_penalty_backward(
-                        layer.params["W"], self.weight_decay_lambda
-                    )
+                    layer.grads["W"] = layer.grads["W"] + gradient(layer.params["W"], self.weight_decay_lambda)
         return self.grads
 
     def gradients(self, x: np.ndarray, t: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
@@ -182,27 +220,21 @@ class Sequential:
         )
 
     def evaluate(self, x: np.ndarray, t: np.ndarray, batch_size: int = 2000) -> tuple[float, float]:
-        """(mean loss without penalty, accuracy) in evaluation mode."""
-        total_loss, correct = 0.0, 0
+        """(mean loss without the penalty, accuracy), in evaluation mode. t: labels or one-hot rows."""
+        total_loss, predicted = 0.0, []
         for i in range(0, len(x), batch_size):
             logits = self.forward(x[i : i + batch_size])
-            labels = t[i : i + batch_size]
-            total_loss += losses.softmax_cross_entropy(logits, labels) * len(labels)
-            correct += int(np.sum(logits.argmax(axis=1) == _as_labels(labels)))
-        return total_loss / len(x), correct / len(x)
+            total_loss += self.loss_forward(logits, t[i : i + batch_size]) * len(logits)
+            predicted.append(logits.argmax(axis=1))
+        labels = np.asarray(t).argmax(axis=1) if np.ndim(t) == 2 else t
+        return total_loss / len(x), metrics.accuracy(labels, np.concatenate(predicted))
 
     def accuracy(self, x: np.ndarray, t: np.ndarray, batch_size: int = 2000) -> float:
-        """Fraction of correctly classified samples, in evaluation mode."""
+        """``solutions.metrics.accuracy`` of the predictions, in evaluation mode."""
         return self.evaluate(x, t, batch_size)[1]
 
     def __repr__(self) -> str:
         return "Sequential(\n  " + ",\n  ".join(repr(layer) for layer in self.layers) + "\n)"
-
-
-def _as_labels(t: np.ndarray) -> np.ndarray:
-    """Integer labels from labels or one-hot rows."""
-    t = np.asarray(t)
-    return t.argmax(axis=1) if t.ndim == 2 else t
 
 
 def build_mlp(
@@ -214,13 +246,14 @@ def build_mlp(
     drop_prob: float = 0.0,
     batch_norm: bool = False,
     layer_norm: bool = False,
-    weight_decay_lambda: float = 0.0,
     seed: int = 0,
-    dtype=np.float32,
+    dtype: type = np.float32,
+    **options,
 ) -> Sequential:
     """A multi-layer perceptron: [affine, (norm), activation, (dropout)] per hidden layer, then affine.
 
     Example: ``build_mlp(784, [256, 256], 10)`` is the 784-256-256-10 ReLU network.
+    ``options`` (``loss``, ``weight_decay_lambda``, ``penalty``) go to ``Sequential``.
     """
     spec: list[str] = []
     for units in hidden:
@@ -233,4 +266,4 @@ def build_mlp(
         if drop_prob:
             spec.append(f"dropout {drop_prob}")
     spec.append(f"affine {num_classes}")
-    return Sequential.from_spec(input_dim, spec, init=init, seed=seed, dtype=dtype, weight_decay_lambda=weight_decay_lambda)
+    return Sequential.from_spec(input_dim, spec, init=init, seed=seed, dtype=dtype, **options)

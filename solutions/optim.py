@@ -8,45 +8,37 @@ sums, step counts) per parameter name, created the first time a name is seen.
 The learning rate ``lr`` and every other constant are Python floats, so a
 float32 parameter stays float32.
 
-Weight decay: every optimizer takes ``weight_decay`` (default 0). It adds
-``weight_decay * w`` to each gradient before the update, which is the gradient
-of the L2 penalty (weight_decay / 2) * ||w||^2. For plain SGD this is the
-lecture's rule W <- (W + dW)(1 - eps) up to second order: W - lr (g + wd W) =
-W (1 - lr wd) - lr g. Biases are decayed too unless ``decay_biases=False``,
-which skips parameters whose name starts with "b".
+Weight decay is not an optimizer setting here: it is the L2 penalty of the
+loss (``solutions.network.Sequential(..., weight_decay_lambda=...)``), so its
+gradient reaches every optimizer the same way.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
 
 class Optimizer:
-    """Base class: applies weight decay, then ``step`` to each parameter."""
+    """Base class: ``update`` calls ``step`` on each parameter with its own state dict."""
 
-    def __init__(self, lr: float = 0.01, weight_decay: float = 0.0, decay_biases: bool = False) -> None:
+    def __init__(self, lr: float = 0.01) -> None:
         if lr <= 0:
             raise ValueError(f"lr must be positive, got {lr}")
         self.lr = float(lr)
-        self.weight_decay = float(weight_decay)
-        self.decay_biases = decay_biases
-        self.state: dict[str, dict[str, np.ndarray | int]] = {}
+        self.state: dict[str, dict] = {}
 
     def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
         """Update every parameter in ``params`` in place, from ``grads``."""
         for name, param in params.items():
-            grad = grads[name]
-            if self.weight_decay and (self.decay_biases or not name.startswith("b")):
-                grad = grad + self.weight_decay * param
-            self.step(name, param, grad, self.state.setdefault(name, {}))
+            self.step(name, param, grads[name], self.state.setdefault(name, {}))
 
     def step(self, name: str, param: np.ndarray, grad: np.ndarray, state: dict) -> None:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v}" for k, v in vars(self).items() if k not in ("state", "decay_biases"))
+        settings = ", ".join(f"{k}={v}" for k, v in vars(self).items() if k != "state")
         return f"{type(self).__name__}({settings})"
 
 
@@ -78,8 +70,8 @@ class Momentum(Optimizer):
         momentum: beta in (0, 1); 0.9 is usual. Too large a beta overshoots.
     """
 
-    def __init__(self, lr: float = 0.01, momentum: float = 0.9, **kwargs) -> None:
-        super().__init__(lr, **kwargs)
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
+        super().__init__(lr)
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         self.momentum = float(momentum)
@@ -104,8 +96,8 @@ class Nesterov(Optimizer):
         v_new = rho v - lr grad f(x~);   x~ <- x~ + v_new + rho (v_new - v)
     """
 
-    def __init__(self, lr: float = 0.01, momentum: float = 0.9, **kwargs) -> None:
-        super().__init__(lr, **kwargs)
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
+        super().__init__(lr)
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         self.momentum = float(momentum)
@@ -126,8 +118,8 @@ class AdaGrad(Optimizer):
     (Seed 004 prints ``W <- W + eta g / sqrt(h)``: the sign must be minus.)
     """
 
-    def __init__(self, lr: float = 0.01, eps: float = 1e-7, **kwargs) -> None:
-        super().__init__(lr, **kwargs)
+    def __init__(self, lr: float = 0.01, eps: float = 1e-7) -> None:
+        super().__init__(lr)
         self.eps = float(eps)
 
     def step(self, name, param, grad, state) -> None:
@@ -142,8 +134,8 @@ class RMSProp(Optimizer):
     h <- rho h + (1 - rho) g * g;   w <- w - lr * g / (sqrt(h) + eps).
     """
 
-    def __init__(self, lr: float = 0.001, decay_rate: float = 0.99, eps: float = 1e-7, **kwargs) -> None:
-        super().__init__(lr, **kwargs)
+    def __init__(self, lr: float = 0.001, decay_rate: float = 0.99, eps: float = 1e-7) -> None:
+        super().__init__(lr)
         self.decay_rate = float(decay_rate)
         self.eps = float(eps)
 
@@ -167,8 +159,8 @@ class Adam(Optimizer):
     does, divides by 1 - beta^0 = 0.
     """
 
-    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, **kwargs) -> None:
-        super().__init__(lr, **kwargs)
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+        super().__init__(lr)
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
 
     def step(self, name, param, grad, state) -> None:
@@ -184,21 +176,3 @@ class Adam(Optimizer):
         step_size = self.lr * (1.0 - self.beta2**t) ** 0.5 / (1.0 - self.beta1**t)
         eps_hat = self.eps * (1.0 - self.beta2**t) ** 0.5
         param -= step_size * m / (np.sqrt(v) + eps_hat)
-
-
-OPTIMIZERS = {
-    "sgd": SGD,
-    "momentum": Momentum,
-    "nesterov": Nesterov,
-    "adagrad": AdaGrad,
-    "rmsprop": RMSProp,
-    "adam": Adam,
-}
-
-
-def make_optimizer(name: str, **kwargs) -> Optimizer:
-    """An optimizer by name, e.g. ``make_optimizer("adam", lr=1e-3)``."""
-    key = name.lower()
-    if key not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; choose from {sorted(OPTIMIZERS)}")
-    return OPTIMIZERS[key](**kwargs)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -27,7 +28,7 @@ class TrainingDiverged(FloatingPointError):
     """The loss became NaN or inf: the learning rate is most likely too high."""
 
 
-def new_history() -> dict[str, list]:
+def new_history() -> dict[str, Any]:
     """An empty training history: one entry per epoch, plus one loss per step."""
     return {
         "epoch": [],
@@ -64,7 +65,7 @@ def train(
     train_eval_size: int | None = 10_000,
     callback: Callable[[int, dict], None] | None = None,
     progress: bool = True,
-) -> dict[str, list]:
+) -> dict[str, Any]:
     """Train ``model`` with ``optimizer`` on mini-batches; evaluate after every epoch.
 
     Args:
@@ -94,6 +95,8 @@ def train(
         raise ValueError(f"monitor must be 'val_loss' or 'val_acc', got {monitor!r}")
     if on_nonfinite not in ("raise", "stop"):
         raise ValueError(f"on_nonfinite must be 'raise' or 'stop', got {on_nonfinite!r}")
+    if (x_val is None) != (y_val is None):
+        raise ValueError("give both x_val and y_val, or neither")
     if patience is not None and x_val is None:
         raise ValueError("early stopping (patience) needs validation data x_val, y_val")
     if len(x_train) != len(y_train):
@@ -135,7 +138,7 @@ def train(
         history["epoch"].append(epoch)
         history["train_loss"].append(train_loss)
         history["train_acc"].append(train_acc)
-        if x_val is not None:
+        if x_val is not None and y_val is not None:
             val_loss, val_acc = model.evaluate(x_val, y_val)
             history["val_loss"].append(val_loss)
             history["val_acc"].append(val_acc)

@@ -1,10 +1,10 @@
-"""Chapter 1 (gradient descent): the reference answers agree with `solutions` and with the seeds."""
+"""Chapter 1 (gradient descent): the reference answers reproduce the seeds' numbers and known properties."""
 
 import numpy as np
 import pytest
 
 from chapter_tools import answer_namespace
-from solutions import gradcheck, losses, optim, train
+from solutions import gradcheck, losses
 
 pytestmark = pytest.mark.ch01
 
@@ -40,16 +40,6 @@ def ns():
     return answer_namespace(CHAPTER, ANSWERS)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_cross_entropy_agrees_with_solutions(ns, dtype):
-    rng = np.random.default_rng(1)
-    for n, k, scale in [(1, 2, 1.0), (7, 3, 5.0), (50, 10, 30.0)]:
-        z = (scale * rng.standard_normal((n, k))).astype(dtype)
-        y = rng.integers(0, k, size=n)
-        expected = losses.softmax_cross_entropy(z, y)
-        assert ns["cross_entropy"](z, y) == pytest.approx(expected, rel=1e-5 if dtype == np.float32 else 1e-12)
-
-
 def test_cross_entropy_is_stable_and_two_logits_give_binary_cross_entropy(ns):
     z = np.array([[1000.0, -1000.0], [-1000.0, 1000.0]], dtype=np.float32)
     with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow to 0 is harmless
@@ -72,17 +62,14 @@ def test_seed_001_derivative_numerically_and_analytically(ns):
     np.testing.assert_allclose(ns["forward_difference"](E, w, 1.0), analytic + 1.0)
 
 
-def test_centred_difference_agrees_with_solutions_gradcheck(ns):
+def test_centred_difference_is_second_order_accurate(ns):
     x_in, y_true = 2.0, 1.0
 
     def cost(w):
         return y_true * np.logaddexp(0.0, -w * x_in) + (1 - y_true) * np.logaddexp(0.0, w * x_in)
 
     points = np.linspace(-3, 3, 13)
-    library = np.array([gradcheck.numerical_gradient(lambda a: cost(a[0]), np.array([p]))[0] for p in points])
-    np.testing.assert_allclose(ns["centred_difference"](cost, points), library, rtol=1e-9)
-    # and both agree with the analytic (sigma(wx) - y) x
-    analytic = (1 / (1 + np.exp(-points * x_in)) - y_true) * x_in
+    analytic = (1 / (1 + np.exp(-points * x_in)) - y_true) * x_in  # (sigma(wx) - y) x
     assert gradcheck.relative_error(ns["centred_difference"](cost, points), analytic) < 1e-8
 
 
@@ -96,19 +83,15 @@ def test_gradient_descent_reproduces_seed_004_tables(ns, eta):
     assert round(float(path[10]), 6) == {0.4: 88.776396, 0.01: 3.615845, 0.1: 2.000315}[eta]
 
 
-def test_gradient_descent_agrees_with_solutions_sgd(ns):
-    A = np.array([0.1, 2.0])
-    w = np.array([-7.0, 2.0])
-    path = ns["gradient_descent"](lambda p: A * p, w, 0.9, 20)
-    sgd, params = optim.SGD(lr=0.9), {"w": w.copy()}
-    expected = [params["w"].copy()]
-    for _ in range(20):
-        sgd.update(params, {"w": A * params["w"]})
-        expected.append(params["w"].copy())
-    np.testing.assert_allclose(path, np.array(expected), rtol=1e-12, atol=1e-14)
+def test_gradient_descent_on_a_quadratic_has_the_closed_form(ns):
+    # f(w) = sum a_i w_i^2 / 2 has gradient a * w, so every step multiplies w by (1 - eta a)
+    a = np.array([0.1, 2.0])
+    path = ns["gradient_descent"](lambda w: a * w, np.array([-7.0, 2.0]), 0.9, 20)
+    expected = np.array([-7.0, 2.0]) * (1 - 0.9 * a) ** np.arange(21)[:, None]
+    np.testing.assert_allclose(path, expected, rtol=1e-12, atol=1e-14)
 
 
-def test_minibatch_epoch_agrees_with_solutions_train_and_sgd(ns):
+def test_minibatch_epoch_takes_ceil_n_over_b_steps_and_one_full_batch_step_is_gradient_descent(ns):
     rng_data = np.random.default_rng(3)
     X = rng_data.standard_normal((23, 4)).astype(np.float32)
     y = rng_data.integers(0, 3, size=23)
@@ -120,16 +103,12 @@ def test_minibatch_epoch_agrees_with_solutions_train_and_sgd(ns):
     w0 = (0.1 * rng_data.standard_normal((4, 3))).astype(np.float32)
     for batch_size in (1, 5, 23, 100):
         w_new, step_losses = ns["minibatch_epoch"](w0, X, y, softmax_regression, 0.3, batch_size, np.random.default_rng(9))
-        # the same epoch with the library: solutions.train.minibatches + optim.SGD
-        params, sgd, expected_losses = {"w": w0.copy()}, optim.SGD(lr=0.3), []
-        for idx in train.minibatches(len(X), batch_size, np.random.default_rng(9)):
-            loss, grad = softmax_regression(params["w"], X[idx], y[idx])
-            expected_losses.append(loss)
-            sgd.update(params, {"w": grad})
         assert w_new.dtype == np.float32
-        np.testing.assert_allclose(w_new, params["w"], rtol=1e-6, atol=1e-7)
-        np.testing.assert_allclose(step_losses, expected_losses, rtol=1e-6)
         assert len(step_losses) == -(-len(X) // batch_size)
+        if batch_size >= len(X):  # one step on the whole set, whatever the order of its rows
+            loss, grad = softmax_regression(w0, X, y)
+            np.testing.assert_allclose(w_new, w0 - 0.3 * grad, rtol=1e-5, atol=1e-6)
+            assert step_losses[0] == pytest.approx(loss, rel=1e-5)
 
 
 def test_minibatch_epoch_does_not_modify_inputs(ns):

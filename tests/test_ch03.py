@@ -1,5 +1,5 @@
-"""Chapter 3 (activations): the reference answers agree with `solutions`, the seeds' values,
-and the claims the chapter's text makes about its demos."""
+"""Chapter 3 (activations): the reference answers reproduce the seeds' values and pass gradient
+checks, and the claims the chapter's text makes about its demos and the library hold."""
 
 import numpy as np
 import pytest
@@ -35,40 +35,23 @@ def test_seed_000_exercise_1(ns):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(7,), (4, 5), (2, 3, 4)])
-def test_forwards_agree_with_solutions(ns, dtype, shape):
-    rng = np.random.default_rng(sum(shape))
-    x = random_inputs(rng, shape, dtype)
-    before = x.copy()
-    pairs = [
-        (ns["relu"](x), activations.relu(x)),
-        (ns["leaky_relu"](x), activations.leaky_relu(x)),
-        (ns["leaky_relu"](x, slope=0.2), activations.leaky_relu(x, slope=0.2)),
-        (ns["elu"](x), activations.elu(x)),
-        (ns["elu"](x, alpha=0.5), activations.elu(x, alpha=0.5)),
-    ]
-    for ours, reference in pairs:
-        assert ours.shape == shape and ours.dtype == dtype
-        np.testing.assert_allclose(ours, reference, rtol=1e-6, atol=1e-7)
-    np.testing.assert_array_equal(x, before)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_backwards_agree_with_solutions(ns, dtype):
+def test_the_librarys_branch_free_versions_compute_the_answers_values(ns, dtype):
+    """The chapter says so (its note after the timings); later chapters train with the library's versions."""
     rng = np.random.default_rng(7)
     x = random_inputs(rng, (6, 5), dtype)
     x[0, :3] = 0.0  # the subgradient convention at the kink
     dout = rng.standard_normal((6, 5)).astype(dtype)
+    before = x.copy()
     pairs = [
-        (ns["relu_backward"](dout, x), activations.relu_backward(dout, x)),
-        (ns["leaky_relu_backward"](dout, x), activations.leaky_relu_backward(dout, x)),
+        (ns["leaky_relu"](x, slope=0.2), activations.leaky_relu(x, slope=0.2)),
+        (ns["elu"](x, alpha=0.5), activations.elu(x, alpha=0.5)),
         (ns["leaky_relu_backward"](dout, x, slope=0.3), activations.leaky_relu_backward(dout, x, slope=0.3)),
-        (ns["elu_backward"](dout, x), activations.elu_backward(dout, x)),
         (ns["elu_backward"](dout, x, alpha=0.5), activations.elu_backward(dout, x, alpha=0.5)),
     ]
-    for ours, reference in pairs:
-        assert ours.dtype == dtype
-        np.testing.assert_allclose(ours, reference, rtol=1e-6, atol=1e-7)
+    for ours, library in pairs:
+        assert ours.dtype == library.dtype == dtype
+        np.testing.assert_allclose(ours, library, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(x, before)
 
 
 def test_backwards_pass_a_numerical_gradient_check(ns):

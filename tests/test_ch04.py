@@ -1,10 +1,9 @@
-"""Chapter 4 (momentum): the reference answers agree with `solutions` and with the seeds."""
+"""Chapter 4 (momentum): the reference answers follow the seeds' rules, and the three conventions agree."""
 
 import numpy as np
 import pytest
 
 from chapter_tools import answer_namespace
-from solutions import data, network, optim, train
 
 pytestmark = pytest.mark.ch04
 
@@ -17,12 +16,14 @@ def ns():
     return answer_namespace(CHAPTER, ANSWERS)
 
 
-def library_momentum_path(grad_fn, w0, lr, momentum, steps):
-    params, opt = {"w": np.array(w0, dtype=np.float64)}, optim.Momentum(lr=lr, momentum=momentum)
-    path = [params["w"].copy()]
+def heavy_ball_path(grad_fn, w0, lr, momentum, steps):
+    """Seed 000's rule written out: m = -lr * grad + momentum * m (m starts at 0); w <- w + m."""
+    w, m = np.array(w0, dtype=np.float64), np.zeros(len(w0))
+    path = [w.copy()]
     for _ in range(steps):
-        opt.update(params, {"w": grad_fn(params["w"])})
-        path.append(params["w"].copy())
+        m = -lr * grad_fn(w) + momentum * m
+        w = w + m
+        path.append(w.copy())
     return np.array(path)
 
 
@@ -49,25 +50,24 @@ def test_constant_gradient_gives_effective_step_alpha_over_one_minus_beta(ns, be
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_momentum_step_agrees_with_solutions_optim_momentum(ns, dtype):
+def test_momentum_step_keeps_the_dtype_and_does_not_mutate(ns, dtype):
     rng = np.random.default_rng(4)
-    w = rng.standard_normal((5, 3)).astype(dtype)
-    params, opt = {"W": w.copy()}, optim.Momentum(lr=0.05, momentum=0.9)
-    m = np.zeros_like(w)
-    for _ in range(25):
-        grad = rng.standard_normal((5, 3)).astype(dtype)
-        w, m = ns["momentum_step"](w, grad, m, 0.05, 0.9)
-        opt.update(params, {"W": grad})
-        assert w.dtype == dtype and m.dtype == dtype
-    np.testing.assert_allclose(w, params["W"], rtol=1e-5 if dtype == np.float32 else 1e-12)
-    np.testing.assert_allclose(m, opt.state["W"]["m"], rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-7)
+    w, m = rng.standard_normal((5, 3)).astype(dtype), rng.standard_normal((5, 3)).astype(dtype)
+    grad = rng.standard_normal((5, 3)).astype(dtype)
+    before = (w.copy(), m.copy(), grad.copy())
+    new_w, new_m = ns["momentum_step"](w, grad, m, 0.05, 0.9)
+    assert new_w.dtype == dtype and new_m.dtype == dtype
+    np.testing.assert_allclose(new_m, 0.9 * m - 0.05 * grad, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    np.testing.assert_allclose(new_w, w + new_m, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    for original, array in zip(before, (w, m, grad), strict=True):
+        np.testing.assert_array_equal(original, array)
 
 
-def test_other_conventions_with_mapping_agree_with_solutions(ns):
+def test_other_conventions_with_the_mapping_follow_seed_000s_path(ns):
     H = np.array([[2.0, 0.3], [0.3, 0.1]])
     grad_fn = lambda w: H @ w  # noqa: E731
     alpha, beta, steps = 0.3, 0.8, 60
-    reference = library_momentum_path(grad_fn, [-7.0, 2.0], alpha, beta, steps)
+    reference = heavy_ball_path(grad_fn, [-7.0, 2.0], alpha, beta, steps)
     params = ns["convert_hyperparameters"](alpha, beta)
     x, v = np.array([-7.0, 2.0]), np.zeros(2)
     W, u = np.array([-7.0, 2.0]), np.zeros(2)
@@ -76,7 +76,7 @@ def test_other_conventions_with_mapping_agree_with_solutions(ns):
         W, u = ns["dlfs_step"](W, grad_fn(W), u, **params["dlfs"])
         np.testing.assert_allclose(x, reference[t + 1], rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(W, reference[t + 1], rtol=1e-10, atol=1e-12)
-        # the velocity relation stated in solutions.optim.Momentum: cs231n v = -m / lr, DLFS v = m
+        # the velocity relation of the chapter (and solutions.optim.Momentum): cs231n v = -m / lr, DLFS v = m
         m = reference[t + 1] - reference[t]
         np.testing.assert_allclose(v, -m / alpha, rtol=1e-8, atol=1e-10)
         np.testing.assert_allclose(u, m, rtol=1e-8, atol=1e-10)
@@ -94,10 +94,10 @@ def test_seed_003_sign(ns):
 
 
 @pytest.mark.parametrize("alpha,beta", [(0.9, 0.0), (0.9, 0.5), (0.1, 0.9), (0.05, 0.99)])
-def test_momentum_paths_agree_with_each_other_and_with_solutions(ns, alpha, beta):
+def test_momentum_paths_agree_with_each_other_and_with_seed_000s_rule(ns, alpha, beta):
     grad_fn = lambda w: np.array([0.1, 2.0]) * w  # noqa: E731
     paths = ns["momentum_paths"](grad_fn, np.array([-7.0, 2.0]), alpha, beta, 80)
-    reference = library_momentum_path(grad_fn, [-7.0, 2.0], alpha, beta, 80)
+    reference = heavy_ball_path(grad_fn, [-7.0, 2.0], alpha, beta, 80)
     for name in ("seed000", "cs231n", "dlfs"):
         assert paths[name].shape == (81, 2)
         np.testing.assert_allclose(paths[name], reference, rtol=1e-9, atol=1e-12)
@@ -115,24 +115,3 @@ def test_heavy_ball_rate_is_sqrt_beta_when_oscillating(ns):
     # envelope over a window: max |w| over steps 300..400 vs 200..300 is about 0.9^100
     ratio = np.max(np.abs(path[300:400])) / np.max(np.abs(path[200:300]))
     assert ratio == pytest.approx(0.9**100, rel=0.5)
-
-
-def test_your_momentum_trains_like_solutions_momentum(ns):
-    x, y = data.load_iris()
-    x = data.standardize(x)[0]
-
-    class Wrapped(optim.Optimizer):
-        def __init__(self, lr, momentum):
-            super().__init__(lr)
-            self.momentum = momentum
-
-        def step(self, name, param, grad, state):
-            new_param, state["m"] = ns["momentum_step"](param, grad, state.get("m", np.zeros_like(param)), self.lr, self.momentum)
-            param[...] = new_param
-
-    histories = []
-    for opt in (Wrapped(lr=0.05, momentum=0.9), optim.Momentum(lr=0.05, momentum=0.9)):
-        model = network.build_mlp(4, [8], 3, seed=0)
-        histories.append(train.train(model, opt, x, y, epochs=5, batch_size=10, seed=0, progress=False))
-    np.testing.assert_allclose(histories[0]["step_loss"], histories[1]["step_loss"], rtol=1e-5)
-    assert histories[0]["train_loss"][-1] < histories[0]["step_loss"][0]

@@ -1,5 +1,5 @@
-"""Chapter 6 (weight initialization): the reference answers agree with `solutions.init`, the
-seeds' formulas, and the claims the chapter's text makes about its measurements."""
+"""Chapter 6 (weight initialization): the reference answers follow the seeds' formulas, and the
+claims the chapter's text makes about its measurements hold."""
 
 import numpy as np
 import pytest
@@ -11,21 +11,11 @@ pytestmark = pytest.mark.ch06
 
 CHAPTER = "06_initialization"
 ANSWERS = ["xavier_answer", "he_answer", "pca_answer"]
-INITIALIZERS = ["xavier_uniform", "xavier_normal", "he_uniform", "he_normal"]
 
 
 @pytest.fixture(scope="module")
 def ns():
     return answer_namespace(CHAPTER, ANSWERS)
-
-
-@pytest.mark.parametrize("name", INITIALIZERS)
-@pytest.mark.parametrize("fans", [(3, 4), (1, 1), (784, 100), (100, 10), (37, 500)])
-def test_initializers_equal_solutions_with_the_same_seed(ns, name, fans):
-    ours = ns[name](*fans, np.random.default_rng(42))
-    reference = getattr(init, name)(*fans, np.random.default_rng(42))
-    assert ours.shape == fans and ours.dtype == np.float32
-    np.testing.assert_array_equal(ours, reference)
 
 
 # Seed 004: Xavier U(+-sqrt(6/(n_in+n_out))), N(0, 2/(n_in+n_out)); He U(+-sqrt(6/n_in)), N(0, 2/n_in)
@@ -50,14 +40,9 @@ def test_seed_004_formulas_statistically(ns, fan_in, fan_out):
             assert np.mean(np.abs(W) < std) == pytest.approx(0.6827, abs=0.01)
 
 
-def test_seed_000_snippets_are_100_times_too_small():
-    fan_in, fan_out = 1000, 1000
-    rng = np.random.default_rng(123)
-    seed_xavier = rng.normal(0, 0.01, fan_in * fan_out) / np.sqrt(fan_in)
-    seed_he = rng.normal(0, 0.01, fan_in * fan_out) / np.sqrt(fan_in / 2)
-    assert seed_xavier.std() * 100 == pytest.approx(1 / np.sqrt(fan_in), rel=0.01)
-    assert seed_he.std() * 100 == pytest.approx(np.sqrt(2 / fan_in), rel=0.01)
-    assert init.xavier_normal(fan_in, fan_out, rng).std() == pytest.approx(1 / np.sqrt(fan_in), rel=0.01)
+def test_library_xavier_of_a_square_layer_has_std_one_over_sqrt_fan_in():
+    # the std that seed 000's snippets, 0.01 * randn / sqrt(fan_in), miss by a factor of 100
+    assert init.xavier_normal(1000, 1000, np.random.default_rng(123)).std() == pytest.approx(1 / np.sqrt(1000), rel=0.01)
 
 
 def covariance(X):

@@ -1,10 +1,10 @@
-"""Chapter 8 (optimizers): the notebook's reference answers against ``solutions.optim``.
+"""Chapter 8 (optimizers): the notebook's reference answers.
 
-Each pure update function of the chapter is run for many steps next to the
-library's optimizer class with the same settings; the trajectories must agree.
-Also: the look-ahead and change-of-variables forms of Nesterov describe the same
-method, Adam refuses t = 0, AdaGrad's sign is the minus of seed 004's correction,
-and Newton's step solves a quadratic in one step.
+The look-ahead and change-of-variables forms of Nesterov describe the same method,
+Adam refuses t = 0 and its first step has size lr, AdaGrad's sign is the minus of
+seed 004's correction, Newton's step solves a quadratic in one step, and SGD flips
+the sign of y at every step on f = x^2/20 + y^2 with lr 0.95. (``tests/test_optim.py``
+checks the library's optimizers against the same textbook rules.)
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from chapter_tools import answer_namespace
-from solutions import optim
 
 pytestmark = pytest.mark.ch08
 
@@ -27,7 +26,6 @@ ANSWERS = [
     "adam_answer",
     "newton_answer",
 ]
-STEPS = 200
 
 
 @pytest.fixture(scope="module")
@@ -39,76 +37,6 @@ def quadratic_grad(w: np.ndarray) -> np.ndarray:
     """Gradient of an ill-conditioned quadratic, with curvatures from 0.1 to 2."""
     scales = np.linspace(0.1, 2.0, w.size).reshape(w.shape)
     return scales * w
-
-
-def run_answer(ns, rule: str, w0: np.ndarray, grads, **hyper) -> list[np.ndarray]:
-    """Trajectory of the chapter's pure update function; grads(w, t) gives the gradient."""
-    w = w0.copy()
-    state = {key: np.zeros_like(w0) for key in ("v", "h", "m")}
-    path = []
-    for t in range(1, STEPS + 1):
-        g = grads(w, t)
-        if rule == "sgd":
-            w = ns["sgd_update"](w, g, **hyper)
-        elif rule == "momentum":
-            w, state["v"] = ns["momentum_update"](w, g, state["v"], **hyper)
-        elif rule == "nesterov":
-            w, state["v"] = ns["nesterov_update"](w, g, state["v"], **hyper)
-        elif rule == "adagrad":
-            w, state["h"] = ns["adagrad_update"](w, g, state["h"], **hyper)
-        elif rule == "rmsprop":
-            w, state["h"] = ns["rmsprop_update"](w, g, state["h"], **hyper)
-        elif rule == "adam":
-            w, state["m"], state["v"] = ns["adam_update"](w, g, state["m"], state["v"], t, **hyper)
-        path.append(w.copy())
-    return path
-
-
-def run_library(rule: str, w0: np.ndarray, grads, **hyper) -> list[np.ndarray]:
-    opt = optim.make_optimizer(rule, **hyper)
-    params = {"w": w0.copy()}
-    path = []
-    for t in range(1, STEPS + 1):
-        opt.update(params, {"w": grads(params["w"], t)})
-        path.append(params["w"].copy())
-    return path
-
-
-CASES = [
-    ("sgd", {"lr": 0.3}),
-    ("momentum", {"lr": 0.05, "momentum": 0.9}),
-    ("nesterov", {"lr": 0.05, "momentum": 0.8}),
-    ("adagrad", {"lr": 0.5}),
-    ("rmsprop", {"lr": 0.01, "decay_rate": 0.95}),
-    ("adam", {"lr": 0.02, "beta1": 0.8, "beta2": 0.99}),
-]
-
-
-@pytest.mark.parametrize("rule, hyper", CASES, ids=[c[0] for c in CASES])
-def test_answers_match_library_over_many_steps_float64(ns, rule, hyper):
-    w0 = np.random.default_rng(0).normal(size=(3, 4))
-    noise = np.random.default_rng(1).normal(scale=0.1, size=(STEPS + 1, 3, 4))
-
-    def grads(w, t):
-        return quadratic_grad(w) + noise[t]  # noisy, like mini-batch gradients
-
-    mine = run_answer(ns, rule, w0, grads, **hyper)
-    ref = run_library(rule, w0, grads, **hyper)
-    for step, (a, b) in enumerate(zip(mine, ref), start=1):
-        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=f"{rule}: step {step}")
-
-
-@pytest.mark.parametrize("rule, hyper", CASES, ids=[c[0] for c in CASES])
-def test_answers_match_library_float32(ns, rule, hyper):
-    w0 = np.random.default_rng(2).normal(size=8).astype(np.float32)
-
-    def grads(w, t):
-        return quadratic_grad(w).astype(np.float32)
-
-    mine = run_answer(ns, rule, w0, grads, **hyper)
-    ref = run_library(rule, w0, grads, **hyper)
-    assert mine[-1].dtype == np.float32
-    np.testing.assert_allclose(mine[-1], ref[-1], rtol=1e-4, atol=1e-5)
 
 
 def test_nesterov_lookahead_equals_change_of_variables(ns):

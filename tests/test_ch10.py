@@ -1,5 +1,5 @@
-"""Chapter 10 (MNIST capstone): the reference answers agree with `solutions`, seed 001's
-parameter count is checked, and the chapter's claims about its measurements hold."""
+"""Chapter 10 (MNIST capstone): the reference answers, seed 001's parameter count, and the
+chapter's claims about its measurements."""
 
 from __future__ import annotations
 
@@ -33,52 +33,26 @@ def ns():
 
 
 def test_seed_001_count_omits_the_biases(ns):
-    assert 25 * 16 + 16 * 16 + 16 * 9 + 9 * 9 == 881
+    # seed 001's 25-16-16-9-9 network: it counts 881 weights; with the biases it has 931 parameters
     assert ns["count_parameters"]([25, 16, 16, 9, 9], biases=False) == 881
-    assert ns["count_parameters"]([25, 16, 16, 9, 9]) == 881 + 16 + 16 + 9 + 9 == 931
+    assert ns["count_parameters"]([25, 16, 16, 9, 9]) == 931
     net = Sequential.from_spec(25, ["affine 16", "relu", "affine 16", "relu", "affine 9", "relu", "affine 9"])
-    assert net.num_params() == 931
+    assert sum(W.size for name, W in net.params.items() if name.startswith("W")) == 881
+    assert sum(p.size for p in net.params.values()) == 931
 
 
-@pytest.mark.parametrize("seed", range(10))
-def test_count_parameters_equals_num_params(ns, seed):
+@pytest.mark.parametrize("seed", range(5))
+def test_count_parameters_counts_the_arrays_of_a_built_network(ns, seed):
     rng = np.random.default_rng(seed)
     sizes = [int(n) for n in rng.integers(1, 60, size=int(rng.integers(2, 7)))]
     net = build_mlp(sizes[0], sizes[1:-1], sizes[-1], seed=seed)
-    assert ns["count_parameters"](sizes) == net.num_params()
+    assert ns["count_parameters"](sizes) == sum(p.size for p in net.params.values())
     weights = sum(W.size for name, W in net.params.items() if name.startswith("W"))
     assert ns["count_parameters"](sizes, biases=False) == weights
     assert type(ns["count_parameters"](sizes)) is int
 
 
 # --- part 2: building from a spec --------------------------------------------
-
-
-CONFIGS = [
-    dict(hidden=[], init="he"),
-    dict(hidden=[256, 256], init="he"),
-    dict(hidden=[256, 256], init=0.01),
-    dict(hidden=[64, 32, 16], init="xavier", drop_prob=0.2),
-    dict(hidden=[256] * 4, init="he", drop_prob=0.1),
-    dict(hidden=[40, 30], init="he", batch_norm=True),
-    dict(hidden=[10], init=1.0),
-]
-
-
-@pytest.mark.parametrize("config", CONFIGS)
-@pytest.mark.parametrize("seed", [0, 7])
-def test_build_model_equals_solutions_build_mlp(ns, config, seed):
-    ours = ns["build_model"](config["hidden"], init=config["init"], drop_prob=config.get("drop_prob", 0.0),
-                             batch_norm=config.get("batch_norm", False), seed=seed)
-    reference = build_mlp(784, config["hidden"], 10, init=config["init"], drop_prob=config.get("drop_prob", 0.0),
-                          batch_norm=config.get("batch_norm", False), seed=seed)
-    assert type(ours) is Sequential
-    assert [type(layer) for layer in ours.layers] == [type(layer) for layer in reference.layers]
-    assert ours.params.keys() == reference.params.keys()
-    for name in reference.params:
-        np.testing.assert_array_equal(ours.params[name], reference.params[name])
-    x = np.random.default_rng(seed).random((8, 784), dtype=np.float32)
-    np.testing.assert_array_equal(ours.forward(x, train=True), reference.forward(x, train=True))
 
 
 def test_make_spec_orders_batchnorm_activation_dropout(ns):
@@ -130,8 +104,10 @@ def test_epoch_k_of_a_longer_run_equals_a_k_epoch_run():
     assert runs[0]["step_loss"] == runs[1]["step_loss"][: len(runs[0]["step_loss"])]
 
 
-def test_standard_error_of_the_test_accuracy():
-    assert 100 * math.sqrt(0.98 * 0.02 / 10_000) == pytest.approx(0.14, abs=0.005)
+def test_the_text_states_the_standard_error_of_the_test_accuracy():
+    markdown = "\n".join(cell.source for cell in read_chapter(CHAPTER).cells if cell.cell_type == "markdown")
+    standard_error = 100 * math.sqrt(0.98 * 0.02 / 10_000)  # percentage points, at p = 0.98 and n = 10,000
+    assert f"that is ${standard_error:.2f}$ percentage points" in markdown
 
 
 def test_chapter_has_the_lecture_numbers_and_its_total():

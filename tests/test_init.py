@@ -47,11 +47,6 @@ def test_seeded_and_by_name_or_std():
         I.init_weights("glorot", 3, 3, np.random.default_rng(0))
 
 
-def test_zeros_and_constant():
-    assert not I.zeros((2, 3)).any() and I.zeros(3).dtype == np.float32
-    np.testing.assert_array_equal(I.constant(4, 0.5), [0.5] * 4)
-
-
 def test_he_preserves_the_variance_of_a_deep_relu_stack_and_xavier_halves_it():
     rng = np.random.default_rng(5)
     x = rng.standard_normal((1000, 256)).astype(np.float32)

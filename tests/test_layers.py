@@ -42,32 +42,29 @@ def test_affine_can_skip_the_input_gradient():
     assert layer.backward(np.ones((4, 3))) is None
 
 
-def test_batchnorm_gradients_at_1e_8():
-    rng = np.random.default_rng(2)
-    x = 3 * rng.standard_normal((6, 4)) + 2
-    gamma, beta = rng.standard_normal(4), rng.standard_normal(4)
-    dout = rng.standard_normal((6, 4))
+@pytest.mark.parametrize(
+    "forward, backward, shape, seed, offset",
+    [
+        (L.batchnorm_forward, L.batchnorm_backward, (6, 4), 2, 2.0),
+        (L.layernorm_forward, L.layernorm_backward, (4, 6), 3, -1.0),
+    ],
+    ids=["batchnorm", "layernorm"],
+)
+def test_normalization_gradients_at_1e_8(forward, backward, shape, seed, offset):
+    rng = np.random.default_rng(seed)
+    x = 3 * rng.standard_normal(shape) + offset
+    gamma, beta = rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
+    dout = rng.standard_normal(shape)
     readonly(x, gamma, beta, dout)
-    _, cache = L.batchnorm_forward(x, gamma, beta)
-    dx, dgamma, dbeta = L.batchnorm_backward(dout, cache)
-    f = lambda xv, g, bv: L.batchnorm_forward(xv, g, bv)[0]
-    assert relative_error(dx, numerical_gradient(lambda v: f(v, gamma, beta), x, dout)) <= NORM_TOL
-    assert relative_error(dgamma, numerical_gradient(lambda v: f(x, v, beta), gamma, dout)) <= NORM_TOL
-    assert relative_error(dbeta, numerical_gradient(lambda v: f(x, gamma, v), beta, dout)) <= NORM_TOL
+    _, cache = forward(x, gamma, beta)
+    dx, dgamma, dbeta = backward(dout, cache)
 
+    def out(xv, g, bv):
+        return forward(xv, g, bv)[0]
 
-def test_layernorm_gradients_at_1e_8():
-    rng = np.random.default_rng(3)
-    x = 3 * rng.standard_normal((4, 6)) - 1
-    gamma, beta = rng.standard_normal(6), rng.standard_normal(6)
-    dout = rng.standard_normal((4, 6))
-    readonly(x, gamma, beta, dout)
-    _, cache = L.layernorm_forward(x, gamma, beta)
-    dx, dgamma, dbeta = L.layernorm_backward(dout, cache)
-    f = lambda xv, g, bv: L.layernorm_forward(xv, g, bv)[0]
-    assert relative_error(dx, numerical_gradient(lambda v: f(v, gamma, beta), x, dout)) <= NORM_TOL
-    assert relative_error(dgamma, numerical_gradient(lambda v: f(x, v, beta), gamma, dout)) <= NORM_TOL
-    assert relative_error(dbeta, numerical_gradient(lambda v: f(x, gamma, v), beta, dout)) <= NORM_TOL
+    assert relative_error(dx, numerical_gradient(lambda v: out(v, gamma, beta), x, dout)) <= NORM_TOL
+    assert relative_error(dgamma, numerical_gradient(lambda v: out(x, v, beta), gamma, dout)) <= NORM_TOL
+    assert relative_error(dbeta, numerical_gradient(lambda v: out(x, gamma, v), beta, dout)) <= NORM_TOL
 
 
 def test_batchnorm_normalizes_each_feature_with_1_over_m():

@@ -10,25 +10,75 @@ pytestmark = pytest.mark.foundation
 
 
 @pytest.mark.parametrize(
-    "spec,tol",
+    "spec,tol,options",
     [
-        (["affine 7", "relu", "affine 5", "tanh", "affine 3"], 1e-7),
-        (["affine 6", "sigmoid", "affine 5", "leaky_relu", "affine 3"], 1e-7),
+        (["affine 7", "relu", "affine 5", "tanh", "affine 3"], 1e-7, {"weight_decay_lambda": 0.05}),
+        (["affine 6", "sigmoid", "affine 5", "leaky_relu", "affine 3"], 1e-7, {"weight_decay_lambda": 0.05}),
         # two normalization layers in one composition amplify the O(h^2) error of the
         # centred difference; each kernel alone is checked at 1e-8 in test_layers.py
-        (["affine 6", "tanh", "batchnorm", "affine 5", "layernorm", "silu", "affine 3"], 1e-6),
-        (["affine 6", "elu", "affine 3"], 1e-7),
+        (["affine 6", "tanh", "batchnorm", "affine 5", "layernorm", "silu", "affine 3"], 1e-6, {"weight_decay_lambda": 0.05}),
+        (["affine 6", "elu", "affine 3"], 1e-7, {"weight_decay_lambda": 0.05, "penalty": "l1"}),
+        (["affine 6", "tanh", "affine 3"], 1e-7, {"loss": "focal_loss", "weight_decay_lambda": 0.05}),
     ],
-    ids=["relu_tanh", "sigmoid_leaky", "bn_ln", "elu"],
+    ids=["relu_tanh", "sigmoid_leaky", "bn_ln", "elu_l1", "focal_loss"],
 )
-def test_whole_network_gradients_match_numerical_ones(spec, tol):
+def test_whole_network_gradients_match_numerical_ones(spec, tol, options):
     rng = np.random.default_rng(0)
-    net = N.Sequential.from_spec(4, spec, init="xavier", seed=1, dtype=np.float64, weight_decay_lambda=0.05)
+    net = N.Sequential.from_spec(4, spec, init="xavier", seed=1, dtype=np.float64, **options)
     x, t = rng.standard_normal((8, 4)), rng.integers(0, 3, 8)
     _, grads = net.gradients(x, t)
     grads = {k: v.copy() for k, v in grads.items()}
     errors = check_gradients(lambda: net.loss(x, t, train=True), net.params, grads, tol=tol)
     assert set(errors) == set(net.params)
+
+
+def test_weight_decay_is_the_l2_penalty_on_the_weights_only():
+    rng = np.random.default_rng(3)
+    x, t = rng.standard_normal((5, 4)), rng.integers(0, 3, 5)
+    plain = N.build_mlp(4, [6], 3, seed=2, dtype=np.float64)
+    decayed = N.build_mlp(4, [6], 3, seed=2, dtype=np.float64, weight_decay_lambda=0.3)
+    for name, b in decayed.params.items():
+        if name.startswith("b"):
+            b[...] = rng.standard_normal(b.shape)  # non-zero biases, which must not be decayed
+            plain.params[name][...] = b
+    weights = [W for name, W in decayed.params.items() if name.startswith("W")]
+    assert decayed.penalty() == pytest.approx(0.15 * sum(float(np.sum(W * W)) for W in weights))
+    loss_plain, grads_plain = plain.gradients(x, t)
+    loss_decayed, grads_decayed = decayed.gradients(x, t)
+    assert loss_decayed == pytest.approx(loss_plain + decayed.penalty())
+    for name, W in decayed.params.items():
+        expected = grads_plain[name] + (0.3 * W if name.startswith("W") else 0.0)
+        np.testing.assert_allclose(grads_decayed[name], expected, rtol=1e-12, atol=1e-15)
+    assert decayed.evaluate(x, t)[0] == pytest.approx(plain.evaluate(x, t)[0])  # evaluation reports the data loss
+
+
+def test_a_loss_of_your_own_as_a_forward_backward_pair():
+    rng = np.random.default_rng(4)
+    x, t = rng.standard_normal((6, 3)).astype(np.float32), rng.integers(0, 2, 6)
+    calls = []
+
+    def forward(z, labels):
+        calls.append("forward")
+        return float(np.mean(np.sum(z * z, axis=1)))
+
+    def backward(z, labels):
+        calls.append("backward")
+        return 2.0 * z / len(z)
+
+    net = N.build_mlp(3, [4], 2, seed=0, loss=(forward, backward))
+    logits = net.forward(x)
+    assert net.loss(x, t) == pytest.approx(float(np.mean(np.sum(logits * logits, axis=1))))
+    _, grads = net.gradients(x, t)
+    assert calls == ["forward", "forward", "backward"]
+    np.testing.assert_allclose(grads["b2"], np.sum(2.0 * logits / len(logits), axis=0), rtol=1e-5)
+    assert net.evaluate(x, t)[0] == pytest.approx(forward(logits, t))
+
+
+def test_unknown_loss_or_penalty_is_refused():
+    with pytest.raises(ValueError, match="unknown loss 'mse'"):
+        N.build_mlp(2, [2], 2, loss="mse")
+    with pytest.raises(ValueError, match="unknown penalty 'l3'"):
+        N.build_mlp(2, [2], 2, penalty="l3")
 
 
 def test_a_bias_right_before_batch_norm_gets_no_gradient():
