@@ -196,11 +196,14 @@ def render_site(stage: staging.Stage, output: Path, edition: str, language: str,
     log(f"rendering the {language} site with Jupyter Book (Sphinx; warnings are errors)")
     if render(stage.root, output, edition, draft, verbose, language):
         raise BuildError(f"Jupyter Book failed ({language}); the warnings above are errors (-W)")
-    # Sphinx copies html_extra_path only when some page was rebuilt: make sure the
-    # site has the current downloads and MathJax files even when no page changed
-    for folder in extra:
+    # Sphinx copies html_extra_path and html_static_path only when some page was rebuilt: make
+    # sure the site has the current downloads, MathJax files and stylesheets even when no page changed
+    config = yaml.safe_load((stage.root / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"]
+    copies = [(folder, output) for folder in extra] + [(folder, output / "_static")
+                                                       for folder in config.get("html_static_path", [])]
+    for folder, root in copies:
         for path in (stage.root / folder).rglob("*"):
-            target = output / path.relative_to(stage.root / folder)
+            target = root / path.relative_to(stage.root / folder)
             if path.is_file() and (not target.exists() or target.read_bytes() != path.read_bytes()):
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, target)
