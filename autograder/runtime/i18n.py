@@ -144,7 +144,7 @@ def show_stubs_translated() -> None:
     def translated_traceback(shell, etype, value, tb, tb_offset=None):
         if len(value.args) == 1 and isinstance(value.args[0], str):
             value.args = (translate(value.args[0]),)
-        return shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset, running_compiled_code=True)
 
     shell.set_custom_exc((NotImplementedError,), translated_traceback)
     shell._course_stubs_translated = True
