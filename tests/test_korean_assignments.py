@@ -15,6 +15,7 @@ import zipfile
 
 import nbformat
 import pytest
+from fixtures.autograder_fixtures import computed_once
 from nbgrader.api import Gradebook
 from nbgrader.utils import compute_checksum
 
@@ -23,7 +24,6 @@ from autograder.course import Chapter, CourseDir
 from autograder.grade.batch import grade
 from autograder.plumbing import is_graded, is_written_cell
 from autograder.release.samples import sample_notebooks
-from fixtures.autograder_fixtures import computed_once
 
 pytestmark = [pytest.mark.slow, pytest.mark.autograder, pytest.mark.ch01]
 

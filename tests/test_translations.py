@@ -308,3 +308,22 @@ def test_the_language_switcher_links_each_page_to_its_counterpart():
     assert [link["href"] for link in language_links("chapters/01_gradient_descent", "ko", languages)] == [
         "../../chapters/01_gradient_descent.html"]
     assert [link["href"] for link in language_links("search", "ko", languages)] == ["../search.html"]
+
+
+def test_validate_explains_a_missing_graded_cell_in_the_releases_language():
+    from autograder.runtime.assignment import before_validation
+    from autograder.runtime.checks import CheckFailed
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["course"] = {"assignment": "01_gradient_descent", "test_cells": {"cross_entropy_tests": 3.0},
+                             "answer_cells": []}
+    for language, expected in ((i18n.Language("en"), "graded cells are missing from this notebook: The test cell "
+                                "cross_entropy_tests (3 points) is not in this notebook"),
+                               (translated.learner_language("ko", "01_gradient_descent"),
+                                "이 노트북에서 채점 셀이 빠졌습니다: 테스트 셀 cross_entropy_tests(3점)가 이 노트북에 없습니다")):
+        cells = nbformat.v4.new_notebook(metadata=nb.metadata)
+        with i18n.using(language):
+            before_validation(cells)
+        with pytest.raises(CheckFailed) as failure:
+            exec(cells.cells[-1].source, {})
+        assert str(failure.value).startswith(expected)

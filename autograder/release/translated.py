@@ -33,7 +33,12 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 
 from autograder.course import CHAPTER_DIR, Chapter
-from autograder.plumbing import ASIDE, EXERCISE_HEADING, ClearSolutionsWithNamedStubs, is_answer_cell
+from autograder.plumbing import (
+    ASIDE,
+    EXERCISE_HEADING,
+    ClearSolutionsWithNamedStubs,
+    is_answer_cell,
+)
 from autograder.release import catalogs
 from autograder.release.assignment import README_TEMPLATE, student_readme
 from autograder.release.citations import BIBFILE, plain_citations

@@ -79,7 +79,7 @@ def check_open_notebook() -> None:
         print(_("Note: {problem}").format(problem=problem), file=sys.stderr)
 
 
-def before_validation(notebook=None, **_):
+def before_validation(notebook=None, **_options):
     """nbgrader Validate's hook: a missing graded cell becomes one failing check that says what to do."""
     if notebook is None:
         return

@@ -22,8 +22,8 @@ from __future__ import annotations
 import contextlib
 import gettext
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "learner"
@@ -79,9 +79,13 @@ class Language:
         for regex, placeholders, translation in self.patterns():
             match = regex.fullmatch(text)
             if match:
-                values = dict(zip(placeholders, match.groups()))
-                return PLACEHOLDER.sub(lambda found: values.get(found[0], found[0]), translation)
+                return fill(translation, dict(zip(placeholders, match.groups())))
         return text
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """``template`` with each placeholder of ``values`` (``{eta}``: ``"0.4"``) replaced by its value."""
+    return PLACEHOLDER.sub(lambda found: values.get(found[0], found[0]), template)
 
 
 def release_language() -> Language:
