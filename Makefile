@@ -40,7 +40,8 @@ TORCH_PIN := torch==2.13.0
 
 help:
 	@echo "make book        install (if needed) and build the website (student edition) -> _build/html"
-	@echo "                 make book EDITION=instructor: with solutions -> _build/instructor/html"
+	@echo "                 and its Korean edition -> _build/html/ko (book/README.md, Translating the course)"
+	@echo "                 make book EDITION=instructor: with solutions -> _build/instructor/html (and /ko)"
 	@echo "make browser     install Debian's chromium (for the website tests) if it is missing"
 	@echo "make sandbox     install Debian's bubblewrap (isolates the grader's kernels) if it is missing"
 	@echo "make test        install (if needed) and run all tests (tests/ + chapter notebooks)"
@@ -80,8 +81,9 @@ install: $(STAMP)
 # warning (including broken references, -n) fails the build. It refuses to build
 # when a file listed in _toc.yml is missing (BOOK_ALLOW_MISSING=1 builds a draft
 # without it) or when a page or markdown cell holds a control character.
-#   make book                      student edition    -> _build/html
-#   make book EDITION=instructor   instructor edition -> _build/instructor/html
+# Every language of book/locale/languages.yml is built too, from the same executed chapters:
+#   make book                      student edition    -> _build/html, _build/html/ko
+#   make book EDITION=instructor   instructor edition -> _build/instructor/html, _build/instructor/html/ko
 EDITION ?= student
 book: $(STAMP)
 	$(PY) book/build.py --edition $(EDITION)$(if $(filter 1,$(BOOK_ALLOW_MISSING)), --allow-missing)

@@ -54,6 +54,10 @@ def parser() -> argparse.ArgumentParser:
     release.add_argument("--out", required=True, type=Path,
                          help="course directory; releases go to OUT/release/<chapter>/, the zip files students "
                               "download to OUT/assignments/<chapter>.zip")
+    release.add_argument("--language", default="en", metavar="CODE",
+                         help="the language of the release: en (default) or a language of book/locale/languages.yml, "
+                              "e.g. ko: the notebook's prose, the checks' messages and the README in that language, "
+                              "the same code and graded cells; zip files go to OUT/assignments/CODE/<chapter>.zip")
     release.add_argument("--check", action="store_true",
                          help="also run each chapter's reference answers against its release (student edition of "
                               "`solutions`), probe the edition for answers, and list the problems; exit 1 if any")
@@ -118,8 +122,19 @@ def run_release(args) -> int:
     if not names:
         raise UsageError("there are no chapters in chapters/ to release")
     chapters = [Chapter.resolve(name) for name in names]
+    translated = args.language != "en"
+    if translated:
+        from autograder.release.catalogs import languages
+        from autograder.release.translated import translate_release
+
+        if args.language not in languages():
+            raise UsageError(f"--language {args.language}: the course's languages are en and {', '.join(languages())} "
+                             "(book/locale/languages.yml)")
     for chapter, folder in zip(chapters, release(chapters, args.out)):
-        zipped = bundle(CourseDir(args.out.resolve()), chapter, args.out / "assignments")
+        if translated:
+            translate_release(folder, chapter, args.language)
+        downloads = args.out / "assignments" / (args.language if translated else "")
+        zipped = bundle(CourseDir(args.out.resolve()), chapter, downloads)
         print(f"released {folder}  (for download: {zipped})")
     if not args.check:
         return 0

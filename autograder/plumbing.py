@@ -32,18 +32,19 @@ from pathlib import Path
 from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, ClearSolutions, NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_locked, is_solution, is_task
-from traitlets import Unicode
+from traitlets import Any, Unicode
 from traitlets.config import Config
 
 from autograder.release.citations import PlainCitations
+from autograder.runtime.i18n import N_, P_
 
 __all__ = [
     "COURSE_ID", "HIDDEN_TESTS", "MARK_SCHEME", "MARKERS", "RELEASE_PREPROCESSORS", "SOLUTION",
     "ClearSolutionsWithNamedStubs", "Delimiters", "chapter_of", "exercise_of", "generate_assignment",
     "hidden_line_numbers", "is_answer_cell", "is_grade", "is_graded", "is_locked", "is_solution", "is_task",
     "is_test_cell", "is_written_cell", "nbgrader_config", "public_lines", "region_texts", "release_notebook",
-    "release_notebooks", "replace_regions", "secret_lines", "visible_source", "without_regions", "AssignmentInfo",
-    "STUDENT_PAGE_PREPROCESSORS",
+    "release_notebooks", "replace_regions", "secret_lines", "stub_message", "visible_source", "without_regions",
+    "AssignmentInfo", "STUDENT_PAGE_PREPROCESSORS",
 ]
 
 COURSE_ID = "dnn-from-scratch"
@@ -185,12 +186,19 @@ EXERCISE_HEADING = re.compile(r"^#{1,6}\s+((?:Exercise|Part)\b.*)$", re.MULTILIN
 ASIDE = re.compile(r"\s+\([^()]*\)")  # " (3 points)", " (seed 000)"; not the "(a, b)" of "L(a, b)"
 
 
+#: a stub's words; the learner catalog translates them (``autograder.release.translated``)
+STUB_WHAT = {"function": N_("{name}: write this function"), "method": N_("{name}: write this method"),
+             "class": N_("{name}: write this class"), None: N_("write your code here")}
+STUB_CHAPTER = P_("chapter {number}")
+STUB_PLACE = N_("{what} ({place})")
+
+
 def chapter_of(cells) -> str:
     """``chapter 3`` from the notebook's ``# 3. Title`` heading; "" without one."""
     for cell in cells:
         found = CHAPTER_HEADING.search(cell.source) if cell.cell_type == "markdown" else None
         if found:
-            return f"chapter {found[1]}"
+            return STUB_CHAPTER.format(number=found[1])
     return ""
 
 
@@ -198,6 +206,18 @@ def exercise_of(cells) -> str:
     """The last exercise heading (``Exercise ...`` or ``Part ...``) of these markdown cells, without asides."""
     headings = [h for c in cells if c.cell_type == "markdown" and not is_solution(c) for h in EXERCISE_HEADING.findall(c.source)]
     return ASIDE.sub("", headings[-1]).replace("$", "").strip() if headings else ""
+
+
+def stub_message(definition: tuple[str, str] | None, chapter: str, exercise: str, words=None) -> str:
+    """A stub's message: what to write (``definition``: kind and name; None for a whole cell) and where.
+
+    ``words`` translates each piece (``STUB_WHAT``, ``STUB_PLACE``, the chapter and the exercise);
+    without it the message is English: ``relu: write this function (chapter 3, Exercise 1: ReLU)``.
+    """
+    words = words or (lambda english: english)
+    what = words(STUB_WHAT[definition[0] if definition else None]).format(name=definition[1] if definition else "")
+    place = ", ".join(words(part) for part in (chapter, exercise) if part)
+    return words(STUB_PLACE).format(what=what, place=place) if place else what
 
 
 def definition_at(source: str, line: int) -> tuple[str, str] | None:
@@ -233,6 +253,7 @@ class ClearSolutionsWithNamedStubs(ClearSolutions):
 
     chapter = Unicode("", help="the chapter the stubs name, e.g. 'chapter 3'")
     exercise = Unicode("", help="the exercise the stubs name (the last exercise heading so far)")
+    words = Any(None, allow_none=True, help="translates the stubs' words (see stub_message); None: English")
 
     def preprocess(self, nb, resources):
         self.chapter, self.exercise = chapter_of(nb.cells), ""
@@ -266,9 +287,7 @@ class ClearSolutionsWithNamedStubs(ClearSolutions):
 
     def _named(self, text: str, definition: tuple[str, str] | None) -> str:
         """``text`` with its bare ``NotImplementedError()`` given the message for ``definition``."""
-        place = ", ".join(part for part in (self.chapter, self.exercise) if part)
-        what = f"{definition[1]}: write this {definition[0]}" if definition else "write your code here"
-        message = f"{what} ({place})" if place else what
+        message = stub_message(definition, self.chapter, self.exercise, self.words)
         literal = json.dumps(message, ensure_ascii=False)  # a JSON string is a Python string literal
         return text.replace("NotImplementedError()", f"NotImplementedError({literal})")
 

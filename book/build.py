@@ -27,6 +27,13 @@ solutions can produce. So the build goes in four steps:
    tag ``student`` or ``instructor`` (pages say what differs with ``{only}``; the tag
    also sets ``course_edition`` in ``book/ext/course_site.py``), strictly: any warning
    is an error (``-W -n --keep-going``).
+5. **The other languages** (``book/locale/languages.yml``): steps 2 to 4 again for each, into
+   ``<output>/<language>/``, from the same executed chapters: the bundles are the English ones
+   translated (``autograder.release.translated``), the pages and the prose of the chapters are
+   translated with their catalogs (``book/translated_site.py``), Sphinx renders with ``language``
+   set. A catalog whose translation lost markup stops the build, naming its file and line; a
+   string not translated yet shows in English. Every page links to its counterpart in the
+   other languages (``book/ext/course_site.py``). ``--language en`` builds English only.
 
 The build refuses to start when a file listed in ``_toc.yml`` is missing, unless
 ``--allow-missing`` is given (for drafts: the missing files are dropped from the
@@ -51,7 +58,8 @@ if sys.path[0] == str(Path(__file__).resolve().parent):  # run as a script: impo
 import nbformat
 import yaml
 
-from book import execution, staging
+from autograder.release import catalogs
+from book import execution, staging, translated_site
 
 BUILD = ROOT / "_build"
 STAGE = BUILD / ".book_stage"
@@ -62,7 +70,7 @@ BIBFILE = BOOK_DIR / "references.bib"
 #: where each edition's HTML goes (the edition is also the Sphinx tag)
 OUTPUT = {"student": BUILD / "html", "instructor": BUILD / "instructor" / "html"}
 #: folders of book/ that are build machinery, not website content (its *.py and *.md files are not either)
-NOT_CONTENT = {"tools", "__pycache__"}
+NOT_CONTENT = {"tools", "locale", "__pycache__"}
 
 
 def log(message: str) -> None:
@@ -103,17 +111,19 @@ def read_toc(allow_missing: bool):
     return site_map, sources, missing
 
 
-def bundles(chapters: list[str]) -> dict[str, Path]:
+def bundles(chapters: list[str], language: str = catalogs.SOURCE_LANGUAGE) -> dict[str, Path]:
     """Each chapter's assignment bundle (``autograder.release.bundle``), made only when one of its inputs changed."""
     from autograder.course import Chapter
     from autograder.release.bundle import cached_bundles
 
     start = time.perf_counter()
     try:
-        paths = cached_bundles([Chapter.resolve(chapter) for chapter in chapters], BUNDLES)
+        paths = cached_bundles([Chapter.resolve(chapter) for chapter in chapters], BUNDLES, language)
+    except catalogs.CatalogError as error:
+        raise BuildError(str(error)) from error
     except Exception as error:
-        raise BuildError(f"the assignment bundles could not be made: {type(error).__name__}: {error}") from error
-    log(f"assignment bundles ready in {time.perf_counter() - start:.1f} s ({BUNDLES.relative_to(ROOT)})")
+        raise BuildError(f"the assignment bundles ({language}) could not be made: {type(error).__name__}: {error}") from error
+    log(f"assignment bundles ({language}) ready in {time.perf_counter() - start:.1f} s ({BUNDLES.relative_to(ROOT)})")
     return paths
 
 
@@ -128,24 +138,86 @@ def check_text(pages: list[Path], notebooks: dict) -> None:
                          + "\n  ".join(problems))
 
 
-def render(stage: Path, output: Path, edition: str, draft: bool, verbose: bool) -> int:
+def render(stage: Path, output: Path, edition: str, draft: bool, verbose: bool,
+           language: str = catalogs.SOURCE_LANGUAGE) -> int:
     from jupyter_book.sphinx import build_sphinx
 
-    overrides = {"external_toc_path": (stage / "_toc.yml").as_posix(), "nitpicky": True, "latex_individualpages": False}
+    overrides = {"external_toc_path": (stage / "_toc.yml").as_posix(), "nitpicky": True, "latex_individualpages": False,
+                 "language": language, "course_language": language}
     if draft:  # links to the missing pages are expected to dangle
         config = yaml.safe_load((stage / "_config.yml").read_text(encoding="utf-8"))
         overrides["suppress_warnings"] = [*config.get("sphinx", {}).get("config", {}).get("suppress_warnings", []),
                                           "ref.doc"]
     result = build_sphinx(stage, output, noconfig=True, path_config=str(stage / "_config.yml"), confoverrides=overrides,
-                          doctreedir=BUILD / ".doctrees" / edition, builder="html", tags=[edition],
+                          doctreedir=BUILD / ".doctrees" / site_name(edition, language), builder="html", tags=[edition],
                           warningiserror=True, keep_going=True, quiet=not verbose)
     return 1 if isinstance(result, Exception) else int(result or 0)
 
 
-def build(edition: str, allow_missing: bool, jobs: int, verbose: bool = False) -> Path:
+def site_name(edition: str, language: str) -> str:
+    return edition if language == catalogs.SOURCE_LANGUAGE else f"{edition}-{language}"
+
+
+def stage_site(edition: str, language: str, site_map, pages: dict[str, Path], executed: dict,
+               released: dict[str, Path], extra: list[str]) -> staging.Stage:
+    """The source tree Jupyter Book renders for one edition in one language."""
     from sphinx_external_toc.parsing import create_toc_dict
 
+    english = language == catalogs.SOURCE_LANGUAGE
+    stage = staging.Stage(STAGE / site_name(edition, language))
+    config = (ROOT / "_config.yml").read_text(encoding="utf-8")
+    stage.write("_config.yml", config.encode() if english else translated_site.config(config, language))
+    toc = create_toc_dict(site_map)
+    stage.write("_toc.yml", yaml.safe_dump(toc, sort_keys=False, allow_unicode=True).encode() if english
+                else translated_site.toc(toc, language))
+    for name, path in pages.items():
+        text = path.read_text(encoding="utf-8")
+        stage.write(path.relative_to(ROOT).as_posix(), text.encode() if english else translated_site.page(name, text, language))
+    for path in sorted(BOOK_DIR.iterdir()):
+        if path.is_dir() and path.name not in NOT_CONTENT:
+            stage.copy_tree(path, f"book/{path.name}")
+        elif path.is_file() and path.suffix not in {".py", ".md"}:
+            stage.copy(path, f"book/{path.name}")
+    for chapter, nb in executed.items():
+        try:
+            page, downloads = staging.chapter_page(chapter, nb, released[chapter], edition, BIBFILE, language)
+        except (staging.StageError, KeyError) as error:
+            raise BuildError(f"chapters/{chapter}.ipynb: {error}") from error
+        stage.write(f"chapters/{chapter}.ipynb", page)
+        for relative, data in downloads.items():
+            stage.write(f"{extra[0]}/{relative}", data)
+    stage.remove_stale()
+    log(f"staged the {edition} edition ({language}) in {stage.root.relative_to(ROOT)} ({stage.changed} file(s) changed)")
+    return stage
+
+
+def render_site(stage: staging.Stage, output: Path, edition: str, language: str, draft: bool, verbose: bool,
+                extra: list[str]) -> None:
+    log(f"rendering the {language} site with Jupyter Book (Sphinx; warnings are errors)")
+    if render(stage.root, output, edition, draft, verbose, language):
+        raise BuildError(f"Jupyter Book failed ({language}); the warnings above are errors (-W)")
+    # Sphinx copies html_extra_path and html_static_path only when some page was rebuilt: make
+    # sure the site has the current downloads, MathJax files and stylesheets even when no page changed
+    config = yaml.safe_load((stage.root / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"]
+    copies = [(folder, output) for folder in extra] + [(folder, output / "_static")
+                                                       for folder in config.get("html_static_path", [])]
+    for folder, root in copies:
+        for path in (stage.root / folder).rglob("*"):
+            target = root / path.relative_to(stage.root / folder)
+            if path.is_file() and (not target.exists() or target.read_bytes() != path.read_bytes()):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+
+
+def build(edition: str, allow_missing: bool, jobs: int, verbose: bool = False,
+          languages: list[str] | None = None) -> Path:
+    """Build ``edition`` in English and in each of ``languages`` (default: every language of the course)."""
     start = time.perf_counter()
+    languages = list(catalogs.languages()) if languages is None else languages
+    broken = [problem for language in languages for problem in catalogs.check_all(language)]
+    if broken:  # before the slow steps
+        raise BuildError("translation catalogs with broken markup (fix the msgstr on that line):\n  "
+                         + "\n  ".join(broken))
     site_map, sources, missing = read_toc(allow_missing)
     chapters = {name.split("/", 1)[1]: path.read_bytes() for name, path in sources.items()
                 if name.startswith("chapters/") and path.suffix == ".ipynb"}  # each read once
@@ -163,43 +235,21 @@ def build(edition: str, allow_missing: bool, jobs: int, verbose: bool = False) -
         raise BuildError("cells raised when the chapters were executed with their solutions:\n  " + "\n  ".join(failed))
     check_text([], executed)  # and the LaTeX outputs
 
-    stage = staging.Stage(STAGE / edition)
-    stage.copy(ROOT / "_config.yml", "_config.yml")
-    stage.write("_toc.yml", yaml.safe_dump(create_toc_dict(site_map), sort_keys=False, allow_unicode=True).encode())
-    for path in pages.values():
-        stage.copy(path, path.relative_to(ROOT).as_posix())
-    for path in sorted(BOOK_DIR.iterdir()):
-        if path.is_dir() and path.name not in NOT_CONTENT:
-            stage.copy_tree(path, f"book/{path.name}")
-        elif path.is_file() and path.suffix not in {".py", ".md"}:
-            stage.copy(path, f"book/{path.name}")
     extra = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"].get("html_extra_path")
     if not extra:
         raise BuildError("_config.yml: sphinx.config.html_extra_path must name the folder for the downloads")
-    for chapter, nb in executed.items():
-        try:
-            page, downloads = staging.chapter_page(chapter, nb, released[chapter], edition, BIBFILE)
-        except (staging.StageError, KeyError) as error:
-            raise BuildError(f"chapters/{chapter}.ipynb: {error}") from error
-        stage.write(f"chapters/{chapter}.ipynb", page)
-        for relative, data in downloads.items():
-            stage.write(f"{extra[0]}/{relative}", data)
-    stage.remove_stale()
-    log(f"staged the {edition} edition in {stage.root.relative_to(ROOT)} ({stage.changed} file(s) changed)")
-
     output = OUTPUT[edition]
-    log("rendering with Jupyter Book (Sphinx; warnings are errors)")
-    if render(stage.root, output, edition, bool(missing), verbose):
-        raise BuildError("Jupyter Book failed; the warnings above are errors (-W)")
-    # Sphinx copies html_extra_path only when some page was rebuilt: make sure the
-    # site has the current downloads and MathJax files even when no page changed
-    for folder in extra:
-        for path in (stage.root / folder).rglob("*"):
-            target = output / path.relative_to(stage.root / folder)
-            if path.is_file() and (not target.exists() or target.read_bytes() != path.read_bytes()):
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, target)
-    log(f"{edition} edition built in {time.perf_counter() - start:.1f} s: {output.relative_to(ROOT)}/index.html")
+    stage = stage_site(edition, catalogs.SOURCE_LANGUAGE, site_map, pages, executed, released, extra)
+    render_site(stage, output, edition, catalogs.SOURCE_LANGUAGE, bool(missing), verbose, extra)
+    log(f"{edition} edition (en) built in {time.perf_counter() - start:.1f} s: {output.relative_to(ROOT)}/index.html")
+    for language in languages:
+        begun = time.perf_counter()
+        released_here = bundles(list(chapters), language)
+        stage = stage_site(edition, language, site_map, pages, executed, released_here, extra)
+        render_site(stage, output / language, edition, language, bool(missing), verbose, extra)
+        log(f"{edition} edition ({language}) built in {time.perf_counter() - begun:.1f} s: "
+            f"{(output / language).relative_to(ROOT)}/index.html; "
+            + translated_site.summary(language, [*pages, *(f"chapters/{c}" for c in chapters)]))
     if missing:
         log(f"WARNING: DRAFT build; missing pages: {', '.join(missing)}")
     return output
@@ -213,11 +263,18 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                         help="notebooks executed at the same time (default: min(2, cores))")
     parser.add_argument("--verbose", action="store_true", help="show Sphinx's progress, not only its warnings")
+    parser.add_argument("--language", action="append", metavar="CODE",
+                        help="build English and this language (repeatable; default: every language of "
+                             "book/locale/languages.yml); --language en builds English only")
     args = parser.parse_args(argv)
     os.chdir(ROOT)
+    languages = None if not args.language else [code for code in args.language if code != catalogs.SOURCE_LANGUAGE]
+    unknown = sorted(set(languages or ()) - set(catalogs.languages()))
+    if unknown:
+        parser.error(f"--language {', '.join(unknown)}: not in {catalogs.LANGUAGES_FILE.relative_to(ROOT)}")
     try:
         build(args.edition, args.allow_missing or os.environ.get("BOOK_ALLOW_MISSING") == "1", max(1, args.jobs),
-              args.verbose)
+              args.verbose, languages)
     except BuildError as error:
         print(f"\nbook/build.py: {error}", file=sys.stderr)
         return 1

@@ -5,7 +5,10 @@
   ``STUDENT_PAGE_PREPROCESSORS``: nbgrader's stubs and cleared hidden tests and mark
   schemes), the outputs of answer and test cells cleared, then every cell compared with the
   release in the chapter's bundle (any difference is an error). Instructor edition: the
-  solutions and hidden tests stay, in collapsed toggles. Both get the assignment box.
+  solutions and hidden tests stay, in collapsed toggles. Both get the assignment box. In
+  another language than English, the prose cells are translated with the chapter's catalog
+  (``autograder.release.catalogs``) and the bundle is the release in that language; code,
+  outputs and graded cells are the English ones.
 * ``assignment``: the download box of a chapter and the bundle it links to.
 * ``control_characters`` and ``check_notebook``: no control character (TAB included) in
   Markdown, in LaTeX math, or in a code string that holds math (``"$3\\times 3$"`` without
@@ -26,7 +29,10 @@ import nbformat
 from nbformat.v4 import new_markdown_cell
 
 from autograder.plumbing import MARKERS, STUDENT_PAGE_PREPROCESSORS, is_answer_cell, is_grade, is_test_cell
+from autograder.release import catalogs
 from autograder.release.citations import plain_citations
+from autograder.release.translated import chapter_domain, is_prose
+from autograder.runtime.i18n import N_
 
 #: every control character (C0, DEL, C1) but the newline
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
@@ -104,37 +110,52 @@ def add_tag(cell, tag: str) -> None:
         tags.append(tag)
 
 
-def assignment(chapter: str, points: float, bundle: Path):
+#: a chapter's download box; its units are in the site catalog, {chapter}, {filename} and {points} are filled in
+ASSIGNMENT_BOX = """\
+:::{admonition} The assignment
+:class: tip assignment-box
+<a class="download-assignment" href="../assignments/{filename}" download="{filename}">\
+<i class="fa-solid fa-download"></i> Download the assignment <code>{filename}</code></a> \
+(worth {points} points). It unpacks into a folder <code>{chapter}/</code> with the notebook
+<code>{chapter}.ipynb</code>, the course library without the answers of this chapter and later
+ones (<code>solutions/</code>), the checks the test cells call (<code>autograder/</code>), the data
+(<code>data/</code>), the exact package versions (<code>requirements.txt</code>) and a
+<code>README.md</code> with the two commands that set it up and open it in JupyterLab.
+
+```{only} student
+The graded exercises below show the stubs you fill in; the visible tests under each one tell
+you whether you are on track.
+```
+
+```{only} instructor
+**Instructor edition:** the reference solutions are in the collapsed cells marked
+*Show solution*; test cells include the hidden tests.
+```
+
+Run *Validate* before you submit the notebook, as described in
+{ref}`the student workflow <student-workflow>`.
+:::"""
+#: what the instructor edition's toggles say
+TOGGLES = {"tests": (N_("Show the tests (with hidden tests)"), N_("Hide the tests")),
+           "solution": (N_("Show solution"), N_("Hide solution"))}
+
+
+def fill(template: str, **values) -> str:
+    """``template`` with each ``{name}`` of ``values`` replaced (other braces, MyST's, stay)."""
+    for name, value in values.items():
+        template = template.replace(f"{{{name}}}", str(value))
+    return template
+
+
+def assignment(chapter: str, points: float, bundle: Path, language: str = catalogs.SOURCE_LANGUAGE):
     """The chapter's download box (a markdown cell) and the file it links to ({path under the site root: bytes}).
 
     The download is the chapter's assignment bundle (``autograder.release.bundle``): the release
     notebook with everything it needs to run, and a README that says how.
     """
     filename = f"{chapter}.zip"
-    text = f"""\
-:::{{admonition}} The assignment
-:class: tip assignment-box
-<a class="download-assignment" href="../assignments/{filename}" download="{filename}">\
-<i class="fa-solid fa-download"></i> Download the assignment <code>{filename}</code></a> \
-(worth {points:g} points). It unpacks into a folder <code>{chapter}/</code> with the notebook
-<code>{chapter}.ipynb</code>, the course library without the answers of this chapter and later
-ones (<code>solutions/</code>), the checks the test cells call (<code>autograder/</code>), the data
-(<code>data/</code>), the exact package versions (<code>requirements.txt</code>) and a
-<code>README.md</code> with the two commands that set it up and open it in JupyterLab.
-
-```{{only}} student
-The graded exercises below show the stubs you fill in; the visible tests under each one tell
-you whether you are on track.
-```
-
-```{{only}} instructor
-**Instructor edition:** the reference solutions are in the collapsed cells marked
-*Show solution*; test cells include the hidden tests.
-```
-
-Run *Validate* before you submit the notebook, as described in
-{{ref}}`the student workflow <student-workflow>`.
-:::"""
+    box = catalogs.load(language, catalogs.SITE).markdown(ASSIGNMENT_BOX)
+    text = fill(box, filename=filename, points=f"{points:g}", chapter=chapter)
     cell = new_markdown_cell(text)
     cell.id = "assignment-box"
     return cell, {f"assignments/{filename}": bundle.read_bytes()}
@@ -146,12 +167,21 @@ def release_notebook(bundle: Path, chapter: str):
         return nbformat.reads(archive.read(f"{chapter}/{chapter}.ipynb").decode("utf-8"), as_version=4)
 
 
-def stage_student(executed, release, chapter: str, bibfile: Path):
+def translate_prose(nb, translations: catalogs.Translations) -> None:
+    """Translate the notebook's prose cells in place (nbgrader's cells stay as released)."""
+    for cell in nb.cells:
+        if is_prose(cell):
+            cell.source = translations.markdown(cell.source)
+
+
+def stage_student(executed, release, chapter: str, bibfile: Path, translations: catalogs.Translations | None = None):
     """The student page: the release's own steps (named stubs, no hidden tests, no mark schemes), demo
     outputs kept, and every cell as in the release (whose citations are text; the page links them)."""
     nb, resources = copy.deepcopy(executed), {"nbgrader": {"assignment": chapter}}
     for step in STUDENT_PAGE_PREPROCESSORS:
         nb, resources = step().preprocess(nb, resources)
+    if translations is not None:
+        translate_prose(nb, translations)
     for cell in nb.cells:
         if is_answer_cell(cell) or is_test_cell(cell):
             cell.outputs, cell.execution_count = [], None  # a test cell's output would name its hidden checks
@@ -168,34 +198,45 @@ def stage_student(executed, release, chapter: str, bibfile: Path):
     return nb
 
 
-def stage_instructor(executed):
+def stage_instructor(executed, language: str = catalogs.SOURCE_LANGUAGE):
     """The instructor page: solutions and hidden tests kept, in collapsed toggles."""
     nb = copy.deepcopy(executed)
+    words = catalogs.load(language, catalogs.SITE).text
     for cell in nb.cells:
         if not (is_answer_cell(cell) or is_test_cell(cell)):
             continue
         add_tag(cell, "hide-input")
         if is_test_cell(cell):
             add_tag(cell, "graded-tests-all")
-            prompts = ("Show the tests (with hidden tests)", "Hide the tests")
+            prompts = TOGGLES["tests"]
         else:
             add_tag(cell, "graded-solution")
-            prompts = ("Show solution", "Hide solution")
-        cell.metadata["mystnb"] = {"code_prompt_show": prompts[0], "code_prompt_hide": prompts[1]}
+            prompts = TOGGLES["solution"]
+        cell.metadata["mystnb"] = {"code_prompt_show": words(prompts[0]), "code_prompt_hide": words(prompts[1])}
     return nb
 
 
-def chapter_page(chapter: str, executed, bundle: Path, edition: str, bibfile: Path) -> tuple[bytes, dict[str, bytes]]:
-    """The staged page of a chapter (notebook bytes) and the files its download box links to."""
+def chapter_page(chapter: str, executed, bundle: Path, edition: str, bibfile: Path,
+                 language: str = catalogs.SOURCE_LANGUAGE) -> tuple[bytes, dict[str, bytes]]:
+    """The staged page of a chapter (notebook bytes) and the files its download box links to.
+
+    In another language than English, ``bundle`` is the release in that language.
+    """
     release = release_notebook(bundle, chapter)
     text = nbformat.writes(release)
     leaked = [marker for marker in MARKERS if marker in text]
     if leaked:
         raise StageError(f"{chapter}: nbgrader's release still contains {leaked}")
-    nb = stage_student(executed, release, chapter, bibfile) if edition == "student" else stage_instructor(executed)
-    box, files = assignment(chapter, total_points(executed), bundle)
-    # the box goes right under the points table ("... worth T points in total")
-    after = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "points in total" in c.source), 0)
+    translations = catalogs.load(language, chapter_domain(chapter))
+    if edition == "student":
+        nb = stage_student(executed, release, chapter, bibfile, translations)
+    else:
+        nb = stage_instructor(executed, language)
+        translate_prose(nb, translations)
+    box, files = assignment(chapter, total_points(executed), bundle, language)
+    # the box goes right under the points table ("... worth T points in total" in English)
+    anchor = next((c.get("id") for c in executed.cells if c.cell_type == "markdown" and "points in total" in c.source), None)
+    after = next((i for i, c in enumerate(nb.cells) if anchor is not None and c.get("id") == anchor), 0)
     nb.cells.insert(after + 1, box)
     nb.metadata.pop("celltoolbar", None)
     return (nbformat.writes(nb) + "\n").encode(), files

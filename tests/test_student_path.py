@@ -226,7 +226,7 @@ def delete_a_test_cell_and_rename(folder: Path, lab: LabServer) -> None:
         message = notebook.validate()
         screenshot(page, "student-06-deleted-test-cell")
         assert f"The test cell {TYPED_TESTS} (3 points) is not in this notebook" in message, message
-        assert "Check failed: the graded cells of the assignment" in message and "Edit > Undo" in message, message
+        assert "Check failed: graded cells are missing from this notebook" in message and "Edit > Undo" in message, message
         notebook.close_dialog()
     renamed.unlink()
 

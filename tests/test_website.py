@@ -34,16 +34,12 @@ from urllib.parse import urlparse
 
 import nbformat
 import pytest
-from chapter_tools import CHAPTER_DIR, public_lines, secret_lines
+from chapter_tools import CHAPTER_DIR, public_lines
 from website_tools import (
     ALLOW_MISSING,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     MARKERS,
+    PAGE_TIMEOUT_MS,
     SCREENSHOTS,
-    SITE,
-    SiteServer,
-    build_student_site_once,
     chapter_pages,
     cited_keys,
     config,
@@ -55,74 +51,10 @@ from website_tools import (
 # the site is built once per test run, whichever worker asks first (website_tools.build_student_site_once)
 pytestmark = [pytest.mark.slow, pytest.mark.website]
 
-PAGE_TIMEOUT_MS = 30_000
-
 
 # --------------------------------------------------------------------------- #
-# fixtures
+# helpers (the fixtures site, server, browser_context, secrets are in conftest.py)
 # --------------------------------------------------------------------------- #
-
-
-@pytest.fixture(scope="session")
-def site() -> Path:
-    """The built student edition (_build/html), built now through the cache."""
-    done = build_student_site_once()
-    if done is not None and done.returncode != 0:
-        pytest.fail(
-            "book/build.py (student edition) failed:\n"
-            f"{done.stdout[-6000:]}\n{done.stderr[-6000:]}",
-            pytrace=False,
-        )
-    assert (SITE / "intro.html").exists(), f"{SITE}: the build did not produce intro.html"
-    return SITE
-
-
-@pytest.fixture(scope="session")
-def server(site):
-    with SiteServer(site) as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def browser_context(tmp_path_factory):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"{CHROMIUM} does not exist: install Debian's chromium (`make browser`, or "
-            "`apt-get install chromium`), or set CHROMIUM to a chromium binary. "
-            "Never run `playwright install`.",
-            pytrace=False,
-        )
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),  # a fresh user-data dir
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 1000},
-        )
-        context.set_default_timeout(PAGE_TIMEOUT_MS)
-        yield context
-        context.close()
-
-
-@pytest.fixture(scope="session")
-def secrets() -> dict[str, list[str]]:
-    """Per chapter: the substantive lines of its solution and hidden-test regions."""
-    found = {}
-    for path in sorted(CHAPTER_DIR.glob("[0-9][0-9]_*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        public = public_lines(nb)
-        found[path.stem] = [line for line in secret_lines(nb) if line not in public]
-    return found
-
-
-@pytest.fixture(scope="session")
-def all_public_lines() -> set[str]:
-    lines = set()
-    for path in sorted(CHAPTER_DIR.glob("[0-9][0-9]_*.ipynb")):
-        lines |= public_lines(nbformat.read(path, as_version=4))
-    return lines
 
 
 def secrets_of(name: str, secrets: dict[str, list[str]], all_public_lines: set[str]) -> set[str]:
@@ -211,6 +143,12 @@ def _page_params():
 
 @pytest.mark.parametrize("page", _page_params())
 def test_page_renders_cleanly_in_a_browser(page, site, server, browser_context, secrets, all_public_lines):
+    problems = page_problems(site, server, browser_context, page, secrets_of(page, secrets, all_public_lines))
+    assert not problems, f"{page}:\n  " + "\n  ".join(problems)
+
+
+def page_problems(site: Path, server, browser_context, page: str, secret: set[str]) -> list[str]:
+    """What is wrong with a page in the browser: loading, math, images, tracebacks, solutions and hidden tests."""
     assert (site / page).exists(), f"{site / page}: the page is missing from the built site"
     visit = Visit(browser_context, f"{server.url}/{page}")
     try:
@@ -247,11 +185,10 @@ def test_page_renders_cleanly_in_a_browser(page, site, server, browser_context, 
         if marker in facts["text"]:
             problems.append(f"the page shows nbgrader's marker {marker!r}")
     lines = {line.strip() for line in facts["codeLines"]} | {line.strip() for line in facts["text"].splitlines()}
-    leaked = sorted(lines & secrets_of(page, secrets, all_public_lines))
+    leaked = sorted(lines & secret)
     if leaked:
         problems.append(f"the page shows solution or hidden-test lines: {leaked[:5]}")
-
-    assert not problems, f"{page}:\n  " + "\n  ".join(problems)
+    return problems
 
 
 # --------------------------------------------------------------------------- #

@@ -33,6 +33,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+#: how long the browser tests wait for a page (ms)
+PAGE_TIMEOUT_MS = 30_000
 #: nbgrader's region markers; none may appear anywhere in the student site
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "HIDDEN TESTS")
 #: set to 1 to build a draft without the chapters that do not exist yet
@@ -40,7 +42,7 @@ ALLOW_MISSING = os.environ.get("BOOK_ALLOW_MISSING") == "1"
 
 
 def build_student_site_once() -> subprocess.CompletedProcess | None:
-    """Build the student site once per test run, even with several pytest-xdist workers.
+    """Build the student site (every language) once per test run, even with several pytest-xdist workers.
 
     The first worker to take the lock builds; the others wait for it and then
     reuse its site (None). Without xdist every session builds (through the

@@ -45,6 +45,7 @@ from autograder.grade.rubric import without_rubrics
 from autograder.plumbing import (
     SOLUTION, hidden_line_numbers, is_grade, is_solution, replace_regions, visible_source,
 )
+from autograder.runtime.i18n import N_, _, using
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
@@ -58,14 +59,18 @@ REFERENCE_NOTE = {
 GRADER_ERRORS = {"CellTimeoutError", "TimeLimit", "KernelDied", "NotRun"}  # added by the grader, no test text
 SEALED_ERROR = "TestFailed"  # a test cell's verdict written by autograder.grade.score
 
+#: what an error in a test cell means for the learner (translated where it is shown)
 EXPLAIN = {
-    "NotImplementedError": "a function this test calls still raises NotImplementedError: write it in its answer cell",
-    "NameError": "a name this test uses is not defined: keep (and run) the answer cell that defines it",
-    "CellTimeoutError": "the cell ran out of time: look for an endless loop in the functions it calls",
-    "TimeLimit": "the notebook ran out of time before this cell finished",
-    "KernelDied": "the Python process crashed while running this cell (os._exit, a crash in native code, or too much memory)",
-    "NotRun": "this cell did not run because the notebook had stopped earlier",
+    "NotImplementedError": N_("a function this test calls still raises NotImplementedError: write it in its answer cell"),
+    "NameError": N_("a name this test uses is not defined: keep (and run) the answer cell that defines it"),
+    "CellTimeoutError": N_("the cell ran out of time: look for an endless loop in the functions it calls"),
+    "TimeLimit": N_("the notebook ran out of time before this cell finished"),
+    "KernelDied": N_("the Python process crashed while running this cell (os._exit, a crash in native code, or too much "
+                     "memory)"),
+    "NotRun": N_("this cell did not run because the notebook had stopped earlier"),
 }
+HIDDEN_TESTS_CHECK = N_("(hidden tests check edge cases: shapes, dtypes, inputs left unchanged, large values, fresh "
+                        "inputs)")
 
 
 def failing_line(output: NotebookNode, execution_count) -> int | None:
@@ -82,18 +87,18 @@ def friendly_error(output: NotebookNode, hidden: bool) -> NotebookNode:
     evalue = str(output.get("evalue", "")).strip()
     if hidden:
         if ename == "CheckFailed":
-            name = evalue.splitlines()[0].split(": ", 1)[0] if evalue else "a check"
-            lines = [f"A hidden test failed: {name}"]
+            name = evalue.splitlines()[0].split(": ", 1)[0] if evalue else _("a check")
+            lines = [_("A hidden test failed: {name}").format(name=name)]
         else:
             first = evalue.splitlines()[0][:200] if evalue else ""
-            lines = [f"A hidden test raised {ename}" + (f": {first}" if first else "")]
-        lines.append("(hidden tests check edge cases: shapes, dtypes, inputs left unchanged, large values, fresh inputs)")
+            lines = [_("A hidden test raised {error}").format(error=ename + (f": {first}" if first else ""))]
+        lines.append(_(HIDDEN_TESTS_CHECK))
     else:
         lines = [f"{ename}: {evalue}" if evalue else ename] if ename != "CheckFailed" else evalue.splitlines()
         if ename == "CheckFailed":
-            lines[0] = f"Check failed: {lines[0]}"
+            lines[0] = _("Check failed: {message}").format(message=lines[0])
     if ename in EXPLAIN:
-        lines.append(f"hint: {EXPLAIN[ename]}")
+        lines.append(_("hint: {hint}").format(hint=_(EXPLAIN[ename])))
     message = "\n".join(lines)[:MAX_MESSAGE]
     first, *rest = message.splitlines() or [""]
     return NotebookNode(
@@ -112,8 +117,11 @@ class HideHiddenTests(NbGraderPreprocessor):
     display_data_priority = List(GetGrades.display_data_priority.default_value, config=True)  # shared config
 
     def preprocess(self, nb, resources):
+        from autograder.release.translated import submission_language
+
         without_rubrics(nb)
-        nb, resources = super().preprocess(nb, resources)
+        with using(submission_language(nb, resources.get("nbgrader", {}).get("assignment", ""))):
+            nb, resources = super().preprocess(nb, resources)
         self._redact_secrets(nb)
         return nb, resources
 

@@ -33,10 +33,11 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from autograder.grade.feedback import EXPLAIN, RED, RESET, SEALED_ERROR
+from autograder.grade.feedback import EXPLAIN, HIDDEN_TESTS_CHECK, RED, RESET, SEALED_ERROR
 from autograder.grade.seal import SENT, REQUIRED, SOURCES, SealingError, rewrite
 from autograder.plumbing import is_test_cell
 from autograder.runtime import checks
+from autograder.runtime.i18n import _, translate, using
 from autograder.runtime.probe import RECORD_MIME
 
 # ---------------------------------------------------------------------------
@@ -157,7 +158,7 @@ def judge(expectation: dict, values: Any) -> str | None:
     kind, name = expectation["kind"], expectation["name"]
     relational = tuple(expectation.get("relational", ()))
     if not isinstance(values, dict) or not all(p in values for p in (*REQUIRED[kind], *relational)):
-        return f"{name}: no value was received for this check"
+        return _("{name}: no value was received for this check").format(name=translate(name))
     arguments = {key: decode(value) for key, value in expectation["arguments"].items()}
     for parameter in (*SENT[kind], *relational):
         if parameter in values:
@@ -172,7 +173,8 @@ def judge(expectation: dict, values: Any) -> str | None:
     except checks.CheckFailed as failure:
         return str(failure)
     except Exception as error:  # noqa: BLE001 - data that cannot be compared fails the check
-        return f"{name}: the received value could not be compared ({type(error).__name__})"
+        return _("{name}: the received value could not be compared ({error})").format(name=translate(name),
+                                                                                       error=type(error).__name__)
     return None
 
 
@@ -215,11 +217,18 @@ def verdict(expected: list[dict], records: list[dict]) -> tuple[list[str], dict 
 # ---------------------------------------------------------------------------
 
 class ScoreTestCells(NbGraderPreprocessor):
-    """After execution: each test cell's outputs become the grader's verdict; its source is restored."""
+    """After execution: each test cell's outputs become the grader's verdict, in the submission's language
+    (``autograder.release.translated.submission_language``); its source is restored."""
 
     expectations_file = Unicode("", help="expectations.json of the chapter (autograder.grade.score)").tag(config=True)
 
     def preprocess(self, nb, resources):
+        from autograder.release.translated import submission_language
+
+        with using(submission_language(nb, resources.get("nbgrader", {}).get("assignment", ""))):
+            return self._score(nb, resources)
+
+    def _score(self, nb, resources):
         expectations = load_expectations(self.expectations_file)
         originals = resources.get(SOURCES, {})
         for index, cell in enumerate(nb.cells):
@@ -250,25 +259,27 @@ def verdict_outputs(passed: list[str], failure: dict | None, error: tuple[str, s
     """``ok: <name>`` lines, then the first failure as one error output (ename ``TestFailed``)."""
     outputs = []
     if passed:
-        text = "".join(f"ok: {name}\n" for name in passed)
+        text = "".join(f"ok: {translate(name)}\n" for name in passed)
         outputs.append(NotebookNode(output_type="stream", name="stdout", text=text))
     if failure is None:
         return outputs
     check, hidden = failure["check"], failure["check"]["hidden"]
+    name = translate(check["name"])
     if failure["received"]:
         if hidden:
-            lines = [f"A hidden test failed: {check['name']}",
-                     "(hidden tests check edge cases: shapes, dtypes, inputs left unchanged, large values, fresh inputs)"]
+            lines = [_("A hidden test failed: {name}").format(name=name), _(HIDDEN_TESTS_CHECK)]
         else:
-            lines = ["Check failed: " + failure["message"]]
+            lines = [_("Check failed: {message}").format(message=failure["message"])]
     elif error is not None:
         ename, evalue = error
-        said = f"{ename}: {evalue}" if evalue else ename
-        lines = [f"A hidden test raised {said}" if hidden else f"{said} (before the check '{check['name']}')"]
+        said = f"{ename}: {translate(evalue)}" if evalue else ename  # a stub's message, translated
+        lines = [_("A hidden test raised {error}").format(error=said) if hidden
+                 else _("{error} (before the check '{name}')").format(error=said, name=name)]
         if ename in EXPLAIN:
-            lines.append(f"hint: {EXPLAIN[ename]}")
+            lines.append(_("hint: {hint}").format(hint=_(EXPLAIN[ename])))
     else:
-        lines = [f"{'A hidden test' if hidden else check['name']}: the cell did not run this check"]
+        lines = [_("A hidden test: the cell did not run this check") if hidden
+                 else _("{name}: the cell did not run this check").format(name=name)]
     first, *rest = "\n".join(lines)[:2000].splitlines()
     outputs.append(NotebookNode(output_type="error", ename=SEALED_ERROR, evalue="\n".join([first, *rest]),
                                 traceback=[f"{RED}{first}{RESET}", *rest]))

@@ -104,14 +104,18 @@ def add_student_files(course: CourseDir, chapter: Chapter) -> None:
     (release / "README.md").write_text(student_readme(chapter), encoding="utf-8")
 
 
-def student_readme(chapter: Chapter) -> str:
-    """The assignment folder's README.md: what is in it, how to set up, open, Validate and submit."""
-    nb = nbformat.read(chapter.path, as_version=4)
+def student_readme(chapter: Chapter, template: str | None = None, nb=None) -> str:
+    """The assignment folder's README.md: what is in it, how to set up, open, Validate and submit.
+
+    ``template`` and ``nb`` (whose first heading is the title) are the README template and the notebook
+    in the release's language (``autograder.release.translated``); by default the English ones.
+    """
+    nb = nb or nbformat.read(chapter.path, as_version=4)
     title = next((line[2:].strip() for c in nb.cells if c.cell_type == "markdown"
                   for line in c.source.splitlines() if line.startswith("# ")), chapter.id)
     auto = sum(float(c.metadata.nbgrader.get("points", 0)) for c in nb.cells if is_test_cell(c))
     written = sum(float(c.metadata.nbgrader.get("points", 0)) for c in nb.cells if is_written_cell(c))
-    return README_TEMPLATE.read_text(encoding="utf-8").format(
+    return (template or README_TEMPLATE.read_text(encoding="utf-8")).format(
         chapter=chapter.id, title=title, total=f"{auto + written:g}", auto=f"{auto:g}", written=f"{written:g}")
 
 

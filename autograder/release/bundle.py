@@ -12,7 +12,8 @@ same release code as the course (``autograder.release.assignment.release_chapter
   open, Validate and submit, and the settings of a student's JupyterLab.
 
 The zip is reproducible: the same sources give the same bytes (members in a fixed order, with
-a fixed time stamp and permissions).
+a fixed time stamp and permissions). A bundle in another language than English is the English
+one translated (``autograder.release.translated``): the same code and graded cells.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import zipfile
 from pathlib import Path
 
 from autograder.course import DATA_DIR, ROOT, Chapter, CourseDir
+from autograder.release import catalogs
 from autograder.release.assignment import release_chapter
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip file can hold
@@ -58,28 +60,48 @@ def write_bundles(chapters: list[Chapter], out: Path) -> list[Path]:
         return [bundle(course, chapter, out) for chapter in chapters]
 
 
-def bundle_key(chapter: Chapter) -> str:
+def bundle_key(chapter: Chapter, language: str = catalogs.SOURCE_LANGUAGE) -> str:
     """A digest of everything a chapter's bundle is made from: the chapter, the library, the autograder
-    (the release code, the runtime, the students' settings), the data and the lock."""
-    digest = hashlib.sha256(chapter.path.read_bytes())
+    (the release code, the runtime, the students' settings), the data and the lock; in another language
+    than English, the language's catalogs too."""
+    digest = hashlib.sha256(chapter.path.read_bytes() + language.encode())
     inputs = [*sorted((ROOT / "solutions").glob("*.py")), *sorted((ROOT / "autograder").rglob("*")),
               *sorted(DATA_DIR.iterdir()), ROOT / "constraints.txt", ROOT / "pyproject.toml", ROOT / "book" / "references.bib"]
+    if language != catalogs.SOURCE_LANGUAGE:
+        inputs += [catalogs.LANGUAGES_FILE, *sorted((catalogs.LOCALE_DIR / language).rglob("*.po"))]
     for path in inputs:
         if path.is_file() and "__pycache__" not in path.parts and "samples" not in path.relative_to(ROOT).parts[:2]:
             digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:20]
 
 
-def cached_bundles(chapters: list[Chapter], cache: Path) -> dict[str, Path]:
-    """{chapter id: its zip}, made only when ``bundle_key`` changed (``cache/<chapter>-<key>.zip``)."""
+def translated_bundle(english: Path, chapter: Chapter, language: str, target: Path) -> Path:
+    """``target``: the English bundle ``english`` with its release translated into ``language``."""
+    from autograder.release.translated import translate_release
+
+    with tempfile.TemporaryDirectory(prefix="bundle-") as scratch:
+        with zipfile.ZipFile(english) as archive:
+            archive.extractall(scratch)
+        folder = Path(scratch) / chapter.id
+        translate_release(folder, chapter, language)
+        return zip_folder(folder, target, chapter.id)
+
+
+def cached_bundles(chapters: list[Chapter], cache: Path, language: str = catalogs.SOURCE_LANGUAGE) -> dict[str, Path]:
+    """{chapter id: its zip}, made only when ``bundle_key`` changed (``cache/<chapter>[-<language>]-<key>.zip``)."""
     cache.mkdir(parents=True, exist_ok=True)
-    paths = {chapter.id: cache / f"{chapter.id}-{bundle_key(chapter)}.zip" for chapter in chapters}
+    tag = "" if language == catalogs.SOURCE_LANGUAGE else f"-{language}"
+    paths = {chapter.id: cache / f"{chapter.id}{tag}-{bundle_key(chapter, language)}.zip" for chapter in chapters}
     todo = [chapter for chapter in chapters if not paths[chapter.id].exists()]
-    if todo:
+    if todo and tag:
+        english = cached_bundles(todo, cache)
+        for chapter in todo:
+            translated_bundle(english[chapter.id], chapter, language, paths[chapter.id])
+    elif todo:
         with tempfile.TemporaryDirectory(prefix="bundles-") as scratch:
             for made in write_bundles(todo, Path(scratch)):
                 made.replace(paths[made.stem])
-    for path in cache.glob("*.zip"):  # older bundles of these chapters
-        if path.stem.rsplit("-", 1)[0] in paths and path not in paths.values():
+    for path in cache.glob("*.zip"):  # older bundles of these chapters in this language
+        if path.stem.rsplit("-", 1)[0] in {f"{c}{tag}" for c in paths} and path not in paths.values():
             path.unlink()
     return paths

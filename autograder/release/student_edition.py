@@ -40,6 +40,7 @@ import nbformat
 
 from autograder.course import ROOT, Chapter, all_chapters, text_table
 from autograder.plumbing import HIDDEN_TESTS, SOLUTION, is_answer_cell, region_texts
+from autograder.runtime.i18n import P_
 
 LIBRARY_DIR = ROOT / "solutions"
 RUNTIME_DIR = ROOT / "autograder" / "runtime"  # what runs in the student's kernel: the checks and the probe
@@ -231,10 +232,16 @@ class StudentEdition:
         return "\n".join(lines) + "\n"
 
 
+#: the stubs' messages: patterns of the learner catalog, so that a student reads them in the release's language
+STUB_OF_THIS_CHAPTER = P_("{name} is an exercise of this chapter ({chapter}): write it yourself in the notebook.")
+STUB_OF_A_LATER_CHAPTER = P_("{name} is an exercise of a later chapter ({chapter}); it is not part of the release of "
+                             "{release}.")
+
+
 def _stub_message(qualname: str, owner: str, current: str) -> str:
     if owner == current:
-        return f"{qualname} is an exercise of this chapter ({owner}): write it yourself in the notebook."
-    return f"{qualname} is an exercise of a later chapter ({owner}); it is not part of the release of {current}."
+        return STUB_OF_THIS_CHAPTER.format(name=qualname, chapter=owner)
+    return STUB_OF_A_LATER_CHAPTER.format(name=qualname, chapter=owner, release=current)
 
 
 def _gives_away_message(qualname: str, owner: str, current: str) -> str:

@@ -22,6 +22,8 @@ import os
 import sys
 from pathlib import Path
 
+from .i18n import _
+
 METADATA_KEY = "course"
 CHECK_CELL_ID = "validate-missing-cells"
 
@@ -44,25 +46,22 @@ def problems(notebook: dict, file_name: str | None = None) -> list[str]:
     found: list[str] = []
     expected_name = f"{assignment}.ipynb"
     if file_name is not None and Path(file_name).name != expected_name:
-        found.append(
-            f"This notebook is open as {Path(file_name).name}, but the assignment is {expected_name}: "
-            f"rename it back (File > Rename Notebook) and submit it as {expected_name}."
-        )
+        found.append(_("This notebook is open as {name}, but the assignment is {expected}: rename it back "
+                       "(File > Rename Notebook) and submit it as {expected}.").format(
+            name=Path(file_name).name, expected=expected_name))
     present = _grade_ids(notebook.get("cells") or [])
     for grade_id, points in (info.get("test_cells") or {}).items():
         if grade_id not in present:
-            found.append(
-                f"The test cell {grade_id} ({points:g} points) is not in this notebook. It is put back when your "
-                "notebook is graded, but until then nothing checks that part: get it back with Edit > Undo, or "
-                f"copy it from a fresh copy of the assignment (unzip {assignment}.zip into another folder)."
-            )
+            found.append(_("The test cell {grade_id} ({points} points) is not in this notebook. It is put back when "
+                           "your notebook is graded, but until then nothing checks that part: get it back with Edit > "
+                           "Undo, or copy it from a fresh copy of the assignment (unzip {assignment}.zip into another "
+                           "folder).").format(grade_id=grade_id, points=f"{points:g}", assignment=assignment))
     for grade_id in info.get("answer_cells") or []:
         if grade_id not in present:
-            found.append(
-                f"The answer cell {grade_id} is missing or lost its nbgrader metadata: the grader only reads answers "
-                f"from the assignment's own answer cells. Copy your code into that cell of a fresh copy of "
-                f"{assignment}.ipynb (unzip {assignment}.zip into another folder)."
-            )
+            found.append(_("The answer cell {grade_id} is missing or lost its nbgrader metadata: the grader only reads "
+                           "answers from the assignment's own answer cells. Copy your code into that cell of a fresh copy "
+                           "of {assignment}.ipynb (unzip {assignment}.zip into another folder).").format(
+                grade_id=grade_id, assignment=assignment))
     return found
 
 
@@ -77,23 +76,24 @@ def check_open_notebook() -> None:
     except (OSError, ValueError, AttributeError, TypeError):
         return
     for problem in found:
-        print(f"Note: {problem}", file=sys.stderr)
+        print(_("Note: {problem}").format(problem=problem), file=sys.stderr)
 
 
-def before_validation(notebook=None, **_):
+def before_validation(notebook=None, **_options):
     """nbgrader Validate's hook: a missing graded cell becomes one failing check that says what to do."""
     if notebook is None:
         return
-    found = [p for p in problems(notebook) if not p.startswith("This notebook is open as")]
+    found = problems(notebook)  # without a file name: only the missing cells
     if not found:
         return
     from nbformat.v4 import new_code_cell
 
-    message = "\n  ".join(found)
+    title = _("graded cells are missing from this notebook")
+    message = "\n".join(found)
     cell = new_code_cell(
         "# Validate: graded cells are missing from this notebook\n"
         "from autograder.checks import CheckFailed\n"
-        f"raise CheckFailed('the graded cells of the assignment', {message!r})"
+        f"raise CheckFailed({title!r}, {message!r})"
     )
     cell.id = CHECK_CELL_ID
     cell.metadata["nbgrader"] = {

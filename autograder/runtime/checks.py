@@ -26,9 +26,12 @@ with expected values the student's process never sees (``autograder.grade.seal``
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, Callable
 
 import numpy as np
+
+from .i18n import N_, _, translate
 
 __all__ = [
     "CheckFailed", "Unsupported", "as_plain_array", "check_close", "check_dtype", "check_equal", "check_gradient",
@@ -44,7 +47,8 @@ class CheckFailed(AssertionError):
     """A check failed. ``str()`` is the learner's message; the grader's feedback shows it too.
 
     The message has one line ``<name>: <problem>``, then ``received:``, ``expected:``
-    and ``hint:`` lines when there is something to say. In IPython the error shows
+    and ``hint:`` lines when there is something to say, in the release's language
+    (``autograder.runtime.i18n``: the test cell's name and hint too). In IPython the error shows
     as the same block under a ``Check failed`` title (``_render_traceback_``).
     """
 
@@ -57,15 +61,22 @@ class CheckFailed(AssertionError):
         return type(self), (self.name, self.problem, self.received, self.expected, self.hint)
 
     def _details(self) -> list[str]:
-        shown = (("received", self.received), ("expected", self.expected), ("hint", self.hint or None))
+        shown = ((_("received"), self.received), (_("expected"), self.expected), (_("hint"), self.hint or None))
         # a multi-line array lines up under its first line
-        return [f"  {label}: " + text.replace("\n", "\n" + " " * (len(label) + 4)) for label, text in shown if text is not None]
+        return [f"  {label}: " + text.replace("\n", "\n" + " " * (_width(label) + 4)) for label, text in shown
+                if text is not None]
 
     def _render_traceback_(self) -> list[str]:
         """The lines IPython shows for this error: the block and the test cell's line, no frames, no paths."""
-        lines = [f"{_RED_BOLD}Check failed: {self.name}{_RESET}", f"  {self.problem}", *self._details()]
+        lines = [_RED_BOLD + _("Check failed: {name}").format(name=self.name) + _RESET, f"  {self.problem}",
+                 *self._details()]
         where = _cell_line(self.__traceback__)
         return lines + ([f"{_DIM}{where}{_RESET}"] if where else [])
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a monospaced font: a Hangul or CJK character takes two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
 def _cell_line(traceback: Any) -> str | None:
@@ -82,7 +93,8 @@ def _cell_line(traceback: Any) -> str | None:
             if label is not None:
                 code = linecache.getline(filename, traceback.tb_lineno).strip()
                 code = code if len(code) <= _MAX_CODE else code[: _MAX_CODE - 3] + "..."
-                return f"{label[0]} {label[1]}, line {traceback.tb_lineno}" + (f": {code}" if code else "")
+                where = _("{cell}, line {line}").format(cell=f"{label[0]} {label[1]}", line=traceback.tb_lineno)
+                return where + (f": {code}" if code else "")
             traceback = traceback.tb_next
     except Exception:  # noqa: BLE001, S110 - the location is a courtesy; the block stands without it
         pass
@@ -96,7 +108,7 @@ class Unsupported:
         self.type_name = type_name
 
     def __repr__(self) -> str:
-        return f"<an object of type {self.type_name}>"
+        return _("<an object of type {type}>").format(type=self.type_name)
 
 
 def _type_name(value: Any) -> str:
@@ -104,11 +116,12 @@ def _type_name(value: Any) -> str:
 
 
 def _fail(name: str, problem: str, received: str | None = None, expected: str | None = None, hint: str = "") -> None:
-    raise CheckFailed(name, problem, received, expected, hint)
+    """Raise the failure; ``name`` and ``hint`` are the test cell's words, translated here."""
+    raise CheckFailed(translate(name), problem, received, expected, translate(hint))
 
 
 def _passed(name: str) -> None:
-    print(f"ok: {name}")
+    print(f"ok: {translate(name)}")
 
 
 def _show(value: Any) -> str:
@@ -122,7 +135,7 @@ def _show(value: Any) -> str:
         max_line_width=100,
     )
     if array.size > _MAX_SHOWN:
-        text = f"{text[:-1]}, ...] (shape {array.shape}, first {_MAX_SHOWN} shown)"
+        text = f"{text[:-1]}, ...] " + _("(shape {shape}, first {count} shown)").format(shape=array.shape, count=_MAX_SHOWN)
     return text
 
 
@@ -137,7 +150,7 @@ def _index(array: np.ndarray, flat: int) -> tuple[int, ...]:
 def _shape_problem(got: np.ndarray, want: np.ndarray, what: str = "") -> str | None:
     if got.shape == want.shape:
         return None
-    return f"wrong shape {got.shape}, expected shape {want.shape}{what}"
+    return _("wrong shape {received}, expected shape {expected}").format(received=got.shape, expected=want.shape) + what
 
 
 def _not_finite_problem(got: np.ndarray, want: np.ndarray) -> str | None:
@@ -146,10 +159,12 @@ def _not_finite_problem(got: np.ndarray, want: np.ndarray) -> str | None:
     if not np.any(bad):
         return None
     first = int(np.flatnonzero(bad)[0])
-    values = f"received {_number(got.reshape(-1)[first])}, expected {_number(want.reshape(-1)[first])}"
+    values = _("received {received}, expected {expected}").format(
+        received=_number(got.reshape(-1)[first]), expected=_number(want.reshape(-1)[first]))
     if got.ndim == 0:
-        return f"the value is NaN or inf: {values}"
-    return f"{int(np.count_nonzero(bad))} of {got.size} values are NaN or inf, the first at index {_index(got, first)}: {values}"
+        return _("the value is NaN or inf: {values}").format(values=values)
+    return _("{count} of {size} values are NaN or inf, the first at index {index}: {values}").format(
+        count=int(np.count_nonzero(bad)), size=got.size, index=_index(got, first), values=values)
 
 
 def _values_problem(got: np.ndarray, want: np.ndarray, wrong: np.ndarray, allowed: np.ndarray | None = None) -> str:
@@ -157,20 +172,26 @@ def _values_problem(got: np.ndarray, want: np.ndarray, wrong: np.ndarray, allowe
     difference = np.where(wrong, np.abs(got - want), -1.0).reshape(-1)
     worst = int(np.argmax(difference))
     received, expected = got.reshape(-1)[worst], want.reshape(-1)[worst]
-    detail = f"received {_number(received)}, expected {_number(expected)}"
+    detail = _("received {received}, expected {expected}").format(received=_number(received), expected=_number(expected))
     if np.isfinite(difference[worst]):
-        detail += f", off by {difference[worst]:.3g}"
+        detail += _(", off by {difference}").format(difference=f"{difference[worst]:.3g}")
     if allowed is not None and difference[worst] < 100 * allowed.reshape(-1)[worst]:
-        detail += f" (allowed: {allowed.reshape(-1)[worst]:.2g})"
+        detail += _(" (allowed: {allowed})").format(allowed=f"{allowed.reshape(-1)[worst]:.2g}")
     if got.ndim == 0:
         return detail
     count = int(np.count_nonzero(wrong))
-    largest = "the largest difference" if count > 1 else "the difference"
-    return f"{count} of {got.size} values differ; {largest} is at index {_index(got, worst)}: {detail}"
+    if count > 1:
+        where = _("{count} of {size} values differ; the largest difference is at index {index}: {detail}")
+    else:
+        where = _("{count} of {size} values differ; the difference is at index {index}: {detail}")
+    return where.format(count=count, size=got.size, index=_index(got, worst), detail=detail)
 
 
 def _dtype_problem(got: np.ndarray, dtype: Any) -> str | None:
-    return None if got.dtype == np.dtype(dtype) else f"the values are right but the dtype is {got.dtype}, expected {np.dtype(dtype)}"
+    if got.dtype == np.dtype(dtype):
+        return None
+    return _("the values are right but the dtype is {received}, expected {expected}").format(
+        received=got.dtype, expected=np.dtype(dtype))
 
 
 def as_plain_array(name: str, received: Any, hint: str = "") -> np.ndarray:
@@ -180,22 +201,19 @@ def as_plain_array(name: str, received: Any, hint: str = "") -> np.ndarray:
     converted to a base ndarray, so their own ``__eq__`` plays no part.
     """
     if received is None:
-        _fail(name, "your code returned None", hint=hint or "did you forget a `return` statement?")
+        _fail(name, _("your code returned None"), hint=hint or _("did you forget a `return` statement?"))
     if isinstance(received, np.ndarray):
         array = np.array(received, copy=True, subok=False)
     elif isinstance(received, (int, float, bool, np.number, np.bool_, list, tuple)):
         try:
             array = np.array(received, subok=False)
         except ValueError as error:
-            _fail(name, f"could not be read as an array of numbers ({error})", hint=hint)
+            _fail(name, _("could not be read as an array of numbers ({error})").format(error=error), hint=hint)
     else:
-        _fail(
-            name,
-            f"expected a NumPy array or a number, got an object of type {_type_name(received)}",
-            hint=hint,
-        )
+        _fail(name, _("expected a NumPy array or a number, got an object of type {type}").format(
+            type=_type_name(received)), hint=hint)
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-        _fail(name, f"expected numbers, got an array of dtype {array.dtype}", hint=hint)
+        _fail(name, _("expected numbers, got an array of dtype {dtype}").format(dtype=array.dtype), hint=hint)
     return array
 
 
@@ -235,7 +253,7 @@ def check_close(
         _fail(name, _values_problem(got64, want64, ~close, allowed), *shown, hint)
     problem = _dtype_problem(got, dtype) if dtype is not None else None
     if problem:
-        _fail(name, problem, hint=hint or "keep float32 end to end")
+        _fail(name, problem, hint=hint or _("keep float32 end to end"))
     _passed(name)
 
 
@@ -252,13 +270,14 @@ def check_equal(name: str, received: Any, expected: Any, *, hint: str = "") -> N
             _fail(name, _values_problem(got64, want64, got != want), _show(got), _show(want), hint)
     else:
         if type(received) not in (int, float, str, bool, tuple, list, type(None)) and not isinstance(received, np.generic):
-            _fail(name, f"expected a plain value like {expected!r}, got type {_type_name(received)}", hint=hint)
+            _fail(name, _("expected a plain value like {expected}, got type {type}").format(
+                expected=repr(expected), type=_type_name(received)), hint=hint)
         plain = received.item() if isinstance(received, np.generic) else received
         if not _plain_equal(plain, expected):
-            _fail(name, "values differ", repr(received), repr(expected), hint)
+            _fail(name, _("values differ"), repr(received), repr(expected), hint)
         if type(plain) is not type(expected):
-            _fail(name, f"the value is right but its type is {type(plain).__name__}, expected {type(expected).__name__}",
-                  repr(received), repr(expected), hint)
+            _fail(name, _("the value is right but its type is {received}, expected {expected}").format(
+                received=type(plain).__name__, expected=type(expected).__name__), repr(received), repr(expected), hint)
     _passed(name)
 
 
@@ -273,7 +292,8 @@ def check_shape(name: str, received: Any, shape: tuple[int, ...], *, hint: str =
     """Check an array's shape."""
     got = as_plain_array(name, received, hint)
     if got.shape != tuple(shape):
-        _fail(name, f"wrong shape {got.shape}, expected shape {tuple(shape)}", hint=hint)
+        _fail(name, _("wrong shape {received}, expected shape {expected}").format(received=got.shape, expected=tuple(shape)),
+              hint=hint)
     _passed(name)
 
 
@@ -281,20 +301,17 @@ def check_dtype(name: str, received: Any, dtype: Any, *, hint: str = "") -> None
     """Check an array's dtype exactly (float32 stays float32)."""
     got = as_plain_array(name, received, hint)
     if got.dtype != np.dtype(dtype):
-        _fail(
-            name,
-            f"wrong dtype {got.dtype}, expected {np.dtype(dtype)}",
-            hint=hint or "a float64 constant such as np.float64(0.5) or np.exp of a float64 promotes float32 arrays",
-        )
+        _fail(name, _("wrong dtype {received}, expected {expected}").format(received=got.dtype, expected=np.dtype(dtype)),
+              hint=hint or _("a float64 constant such as np.float64(0.5) or np.exp of a float64 promotes float32 arrays"))
     _passed(name)
 
 
-def check_true(name: str, condition: bool, *, message: str = "the condition does not hold", hint: str = "") -> None:
+def check_true(name: str, condition: bool, *, message: str = N_("the condition does not hold"), hint: str = "") -> None:
     """Check a yes/no property computed in the test cell (never in student code)."""
     if not isinstance(condition, (bool, np.bool_)):
-        _fail(name, f"the check needs True or False, got {_type_name(condition)}", hint=hint)
+        _fail(name, _("the check needs True or False, got {type}").format(type=_type_name(condition)), hint=hint)
     if not bool(condition):
-        _fail(name, message, hint=hint)
+        _fail(name, translate(message), hint=hint)
     _passed(name)
 
 
@@ -303,21 +320,19 @@ def check_unchanged(name: str, before: np.ndarray, after: np.ndarray, *, hint: s
     was, now = np.asarray(before), np.asarray(after)
     if not np.array_equal(was, now, equal_nan=True):
         if was.shape != now.shape:
-            detail = f"its shape changed from {was.shape} to {now.shape}"
+            detail = _("its shape changed from {before} to {after}").format(before=was.shape, after=now.shape)
         else:
             same = was == now
             if was.dtype.kind in "fc" and now.dtype.kind in "fc":
                 same |= np.isnan(was) & np.isnan(now)
             changed = ~np.asarray(same)
             first = int(np.flatnonzero(changed)[0])
-            at = f" at index {_index(was, first)}" if was.ndim else ""
-            detail = (f"{int(np.count_nonzero(changed))} of {was.size} values changed, the first{at}: "
-                      f"{was.reshape(-1)[first].item()!r} became {now.reshape(-1)[first].item()!r}")
-        _fail(
-            name,
-            f"your function modified its input array: {detail}",
-            hint=hint or "work on a copy or build a new array; never write into an argument (no `x[...] = ` or `x *= `)",
-        )
+            changes = (_("{count} of {size} values changed, the first at index {index}: {before} became {after}") if was.ndim
+                       else _("{count} of {size} values changed, the first: {before} became {after}"))
+            detail = changes.format(count=int(np.count_nonzero(changed)), size=was.size, index=_index(was, first),
+                                    before=repr(was.reshape(-1)[first].item()), after=repr(now.reshape(-1)[first].item()))
+        _fail(name, _("your function modified its input array: {detail}").format(detail=detail),
+              hint=hint or _("work on a copy or build a new array; never write into an argument (no `x[...] = ` or `x *= `)"))
     _passed(name)
 
 
@@ -327,7 +342,7 @@ def check_gradient(name: str, analytic: Any, numeric: Any, *, tol: float = 1e-7,
 
     got = as_plain_array(name, analytic, hint)
     want = np.asarray(numeric, dtype=np.float64)
-    problem = _shape_problem(got, want, " (the gradient has the shape of the input)")
+    problem = _shape_problem(got, want, _(" (the gradient has the shape of the input)"))
     if problem:
         _fail(name, problem, hint=hint)
     problem = _not_finite_problem(got.astype(np.float64), want)
@@ -335,7 +350,7 @@ def check_gradient(name: str, analytic: Any, numeric: Any, *, tol: float = 1e-7,
         _fail(name, problem, _show(got), _show(want), hint)
     if relative_error(got, want) > tol:
         first, *rest = gradient_report(got, want, "gradient").replace("gradient: ", "", 1).split("\n")
-        _fail(name, "\n".join([f"{first} (tolerance {tol:g})", *rest]), hint=hint)
+        _fail(name, "\n".join([first + _(" (tolerance {tolerance})").format(tolerance=f"{tol:g}"), *rest]), hint=hint)
     _passed(name)
 
 
@@ -353,9 +368,10 @@ def check_raises(name: str, function: Callable[[], Any], exception: type[BaseExc
 def check_raised(name: str, raised: list[str] | None, exception: str, *, hint: str = "", detail: str = "") -> None:
     """Check what a call raised, given as the class names of the error (most derived first) or None."""
     if raised is None:
-        _fail(name, f"raised nothing, expected {exception}", hint=hint)
+        _fail(name, _("raised nothing, expected {exception}").format(exception=exception), hint=hint)
     if not isinstance(raised, list) or not all(isinstance(n, str) for n in raised) or not raised:
-        _fail(name, f"no record of what was raised, expected {exception}", hint=hint)
+        _fail(name, _("no record of what was raised, expected {exception}").format(exception=exception), hint=hint)
     if exception not in raised:
-        _fail(name, f"raised {detail or raised[0]}, expected {exception}", hint=hint)
+        _fail(name, _("raised {raised}, expected {exception}").format(raised=detail or raised[0], exception=exception),
+              hint=hint)
     _passed(name)
