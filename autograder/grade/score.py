@@ -1,9 +1,11 @@
 """Sealed scoring, step 2: the grader compares, outside the student's process, and decides the points.
 
-* **Expectations** (``ensure_expectations``): once per chapter, the source notebook
+* **Expectations** (``reference_expectations``): once per chapter, the source notebook
   (reference answers, hidden tests) runs in a trusted kernel with its test cells in
   expect form (``autograder.grade.seal``), which records every check's name, kind and
-  arguments as data; the reference's own values must pass when compared here.
+  arguments as data; the reference's own values must pass when compared here. A batch
+  runs it as a task of its own (``autograder.grade.worker.reference_task``) next to the
+  first submissions, and keeps the result (``save_expectations``) under ``expectation_key``.
 * **Scores** (``ScoreTestCells``, after a submission ran): each received value is
   compared with its expectation by the same ``autograder.runtime.checks`` function the
   notebook uses, and the test cell's outputs become the grader's verdict: ``ok: <name>``
@@ -32,7 +34,7 @@ import nbformat
 import numpy as np
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import Any as AnyTrait
 
 from autograder.grade.feedback import EXPLAIN, RED, RESET, SEALED_ERROR
 from autograder.grade.seal import SENT, REQUIRED, SOURCES, SealingError, rewrite
@@ -144,32 +146,30 @@ def run_reference(source_nb, workdir: Path, data_dir: str | None, timeout: int =
     return expectations
 
 
-def ensure_expectations(source_path: Path, release: Path, work: Path, data_dir: str | None, log=None) -> Path:
-    """``work/expectations.json`` for the chapter, made by a reference run unless it is up to date."""
-    text = source_path.read_text(encoding="utf-8")
-    key = expectation_key(text, release)
-    path = work / "expectations.json"
-    if path.is_file():
-        try:
-            if json.loads(path.read_text(encoding="utf-8")).get("key") == key:
-                return path
-        except ValueError:
-            pass
-    scratch = work / "reference-run"
+def reference_expectations(source_nb_text: str, release: Path, scratch: Path, data_dir: str | None) -> dict:
+    """The expected values of every test cell: the source notebook run in ``scratch``, a copy of ``release``."""
     shutil.rmtree(scratch, ignore_errors=True)
     shutil.copytree(release, scratch, ignore=shutil.ignore_patterns("*.ipynb"))
-    if log:
-        log.info("reference run of %s for the expected values", source_path.name)
-    expectations = run_reference(nbformat.reads(text, as_version=4), scratch, data_dir)
-    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        return run_reference(nbformat.reads(source_nb_text, as_version=4), scratch, data_dir)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def cached_expectations(path: Path, key: str) -> dict | None:
+    """The expectations saved in ``path`` by ``save_expectations``, if they were made for ``key``."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return saved["cells"] if isinstance(saved, dict) and saved.get("key") == key else None
+
+
+def save_expectations(path: Path, key: str, cells: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps({"key": key, "cells": expectations}), encoding="utf-8")
+    partial.write_text(json.dumps({"key": key, "cells": cells}), encoding="utf-8")
     partial.replace(path)
-    return path
-
-
-def load_expectations(path: str | Path) -> dict[str, list[dict]]:
-    return json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
 
 
 # ---------------------------------------------------------------------------
@@ -242,10 +242,11 @@ def verdict(expected: list[dict], records: list[dict]) -> tuple[list[str], dict 
 class ScoreTestCells(NbGraderPreprocessor):
     """After execution: each test cell's outputs become the grader's verdict; its source is restored."""
 
-    expectations_file = Unicode("", help="expectations.json of the chapter (autograder.grade.score)").tag(config=True)
+    expectations = AnyTrait(None, help="a callable returning the chapter's expectations (grade id -> checks); "
+                                  "called after the kernel ran, so the reference run can end meanwhile").tag(config=True)
 
     def preprocess(self, nb, resources):
-        expectations = load_expectations(self.expectations_file)
+        expectations = self.expectations()
         originals = resources.get(SOURCES, {})
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
