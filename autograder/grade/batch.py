@@ -30,7 +30,7 @@ import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
@@ -199,7 +199,7 @@ def prepare_chapter(course: CourseDir, chapter: Chapter, limits: Limits, isolate
     data_dir = _data_dir()
     data = bundles.pack_data([data_dir / path.name for path in chapter_data_files(chapter)
                               if (data_dir / path.name).is_file()])
-    release = bundles.pack_release(course, chapter, template, {"limits": asdict(limits), "isolated": isolated}, data)
+    release = bundles.pack_release(course, chapter, template, {"limits": limits.to_json(), "isolated": isolated}, data)
     key = expectation_key(chapter.path.read_text(encoding="utf-8"), course.source(chapter.id))
     saved = course.work(chapter.id) / "expectations.json"
     return Prepared(chapter, release, data, max_score, key, saved, cached_expectations(saved, key))
@@ -302,9 +302,10 @@ def grade(
         try:
             _grade_with(batch, starting, chapters, whole_course, submissions, limits, progress, unsafe)
         finally:
-            for chapter in batch.chapters:
-                write_csv(course.grades_csv, chapter, sorted((r for r in batch.results if r.chapter == chapter),
-                                                             key=lambda r: r.student))
+            for chapter in batch.chapters:  # also when the batch stopped: the rows of what was done
+                rows = sorted((r for r in batch.results if r.chapter == chapter), key=lambda r: r.student)
+                if rows:
+                    write_csv(course.grades_csv, chapter, rows)
             shutil.rmtree(course.root / ".work" / "unzipped", ignore_errors=True)
     batch.results.sort(key=lambda r: (r.chapter, r.student))
     batch.seconds = time.monotonic() - started

@@ -15,7 +15,9 @@ Faults are dask's to handle, with the course's rule: a task whose worker dies (k
 of memory) runs once more elsewhere; when a second worker dies running it, the scheduler
 gives up on it (``KilledWorker``) and the submission becomes an error row
 (``ALLOWED_FAILURES``, dask's ``distributed.scheduler.allowed-failures``, set on a
-LocalCluster; the scheduler of an existing cluster keeps its own, and ``grade`` says so).
+LocalCluster; the scheduler of an existing cluster keeps its own: autograder/README.md says
+how to set it). A worker holds only the task it runs (``autograder.grade.dispatch``), so
+that its death counts against that task alone.
 A lost scheduler cancels every future of the client: the batch stops (``ClusterLost``, exit
 status 3) and a rerun goes on where it stopped.
 """
@@ -32,7 +34,7 @@ from distributed.utils import get_mp_context
 
 from autograder.course import ClusterLost, UsageError
 from autograder.grade.sandbox import Sandbox
-from autograder.grade.worker import WorkerChecks, verdict
+from autograder.grade.worker import RESOURCE, WorkerChecks, verdict
 
 ALLOWED_FAILURES = 1  # a task is run again once when its worker dies, not twice
 WAIT_FOR_WORKERS = 60  # seconds an existing scheduler has to show its first worker
@@ -56,6 +58,18 @@ class Cluster:
         """How many worker deaths make a task fail, in words ("twice")."""
         times = self.allowed_failures + 1
         return {1: "once", 2: "twice"}.get(times, f"{times} times")
+
+    def threads(self) -> int:
+        """Threads of the workers that grade now (they hold ``RESOURCE``; a restarted one once it passed its checks)."""
+        if self.client.status != "running":
+            raise self.lost(f"the client is {self.client.status}")
+        try:
+            return self.client.run_on_scheduler(_grading_threads)
+        except OSError as error:
+            raise self.lost(str(error)) from None
+
+    def lost(self, why: str) -> ClusterLost:
+        return ClusterLost(f"lost the dask scheduler at {self.address} ({why})")
 
     def close(self) -> None:
         try:
@@ -121,3 +135,7 @@ def connect(workers: int, scheduler: str | None, checks: WorkerChecks) -> Cluste
 
 def _allowed_failures(dask_scheduler=None) -> int:
     return dask_scheduler.allowed_failures
+
+
+def _grading_threads(dask_scheduler=None) -> int:
+    return sum(ws.nthreads for ws in dask_scheduler.workers.values() if ws.resources.get(RESOURCE, 0) > 0)

@@ -1,11 +1,20 @@
 """A batch's tasks on the cluster: the bundles shipped once, one task per distinct notebook, results as they arrive.
 
 ``outcomes(cluster, work, chapters)`` is the ``concurrent.futures`` shape of dask: it ships
-each bundle to the workers once (``Client.scatter``, under its digest), submits each
-chapter's reference run when its expected values are not cached yet (first, and published
-under ``autograder.grade.worker.expectations_name`` for the grading tasks to find), then one
-``grade_task`` per result key, and yields ``(key, Outcome)`` as each task finishes
-(``as_completed``). The caller, the client, is the only writer of what they give.
+each bundle to the workers once (``Client.scatter``, under its digest), and the chapter's
+expected values when they are cached; when they are not, it submits the chapter's reference
+run first (published under ``autograder.grade.worker.expectations_name``, where a grading
+task takes them once its kernel has run). Then one ``grade_task`` per result key; it yields
+``(key, Outcome)`` as each task finishes (``as_completed``) and drops the future, so that a
+worker lost later does not make it run again. The caller, the client, is the only writer of
+what they give.
+
+Only as many tasks are in flight as the ready workers have threads (``Cluster.threads``),
+topped up as each one ends (``as_completed.add``). Tasks that need a resource are never
+queued by dask's scheduler: all of them would be sent to the workers at once, and when a
+worker dies, dask counts the death against every task it holds (``allowed-failures``), so
+two unrelated worker deaths would make innocent submissions "crash twice". With the
+window, a worker holds the task it runs and nothing else.
 
 What a task's end can be:
 
@@ -74,33 +83,47 @@ def outcomes(cluster: Cluster, work: dict[str, Work], chapters: dict[str, Prepar
         for kind, bundle in (("release", chapter.release), ("data", chapter.data)):
             name = f"autograder-{kind}-{bundle.digest}"
             shipped.setdefault(bundle.digest, client.scatter({name: bundle}, broadcast=True)[name])
-    references = {}
+    references, expected = {}, {}
     for chapter in needed:
+        if chapter.expectations is not None:  # kept from an earlier run: every task gets them with its arguments
+            expected[chapter.chapter.id] = client.scatter(json.dumps(chapter.expectations), broadcast=True)
+            continue
         name = expectations_name(chapter.release.digest)
-        if chapter.expectations is not None:
-            future = client.scatter({name: json.dumps(chapter.expectations)})[name]
-        else:
-            future = client.submit(reference_task, shipped[chapter.release.digest], shipped[chapter.data.digest],
-                                   key=name, priority=REFERENCE_PRIORITY, resources={RESOURCE: 1})
-            references[name] = (future, chapter)
-        client.publish_dataset(**{name: future}, override=True)
-    futures = [client.submit(grade_task, shipped[chapters[w.chapter].release.digest],
-                             shipped[chapters[w.chapter].data.digest], w.notebook, w.timestamp,
-                             key=GRADE + key, resources={RESOURCE: 1})
-               for key, w in work.items()]
+        future = client.submit(reference_task, shipped[chapter.release.digest], shipped[chapter.data.digest],
+                               key=name, priority=REFERENCE_PRIORITY, resources={RESOURCE: 1})
+        client.publish_dataset(**{name: future}, override=True)  # tasks take them once their kernel ran
+        references[name] = (future, chapter)
+    queue = iter(work.items())
+    pending = as_completed([future for future, _ in references.values()])
+
+    def top_up() -> None:
+        """Keep as many tasks in flight as workers can run, and one more while a reference run goes on."""
+        while pending.count() < max(1, cluster.threads()) + bool(references):
+            key, w = next(queue, (None, None))
+            if key is None:
+                return
+            chapter = chapters[w.chapter]
+            pending.add(client.submit(grade_task, shipped[chapter.release.digest], shipped[chapter.data.digest],
+                                      w.notebook, w.timestamp, expected.get(w.chapter), key=GRADE + key,
+                                      resources={RESOURCE: 1}))
+
     try:
-        for future in as_completed([*futures, *(f for f, _ in references.values())]):
+        top_up()
+        for future in pending:  # the future is dropped once its result is taken: a worker lost later loses nothing
             if future.key in references:
-                chapter = references[future.key][1]
+                chapter = references.pop(future.key)[1]
                 cells = json.loads(_result(future, cluster))
                 save_expectations(chapter.expectations_file, chapter.expectation_key, cells)
+                client.replicate([future])  # a worker lost later does not make the reference run again
                 continue
-            yield future.key[len(GRADE):], _outcome(future, cluster)
+            outcome = _outcome(future, cluster)
+            top_up()
+            yield future.key[len(GRADE):], outcome
     finally:
         for chapter in needed:
             try:
                 client.unpublish_dataset(expectations_name(chapter.release.digest))
-            except Exception:  # noqa: BLE001 - the scheduler may be gone
+            except Exception:  # noqa: BLE001 - not published, or the scheduler is gone
                 pass
 
 
@@ -109,8 +132,7 @@ def _result(future, cluster: Cluster):
     try:
         return future.result()
     except CancelledError as error:
-        raise ClusterLost(f"lost the dask scheduler at {cluster.address} ({getattr(error, 'reason', None) or error})"
-                          ) from None
+        raise cluster.lost(getattr(error, "reason", None) or str(error)) from None
 
 
 def _outcome(future, cluster: Cluster) -> Outcome:

@@ -23,7 +23,7 @@ import traceback
 import warnings
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
@@ -64,6 +64,10 @@ class Limits:
     time_limit: float = 900.0  # seconds for the whole notebook
     max_output_chars: int = 100_000  # per cell
     memory: int = 4 * 2**30  # bytes of address space of each kernel process (sandboxed kernels)
+
+    def to_json(self) -> dict:
+        """The limits as plain data, each of its field's type: ``Limits(time_limit=60)`` is ``60.0`` as for the CLI."""
+        return {f.name: type(f.default)(getattr(self, f.name)) for f in fields(self)}
 
 
 STUDENT = "student"  # the id every notebook is graded under in its scratch course directory

@@ -7,15 +7,16 @@
   kernel's cgroup), then a tiny notebook in a sandboxed kernel (``kernel_check``). Only a
   worker that passes gets the resource ``RESOURCE``, which every task of a batch requires:
   a worker that fails takes no task, and says why (``verdict``, which the client reports).
-* ``grade_task(release, data, notebook, timestamp)``: one submission. A pure function of
-  the release bundle and the submission's bytes (``autograder.grade.bundles``): it grades
+* ``grade_task(release, data, notebook, timestamp, expectations)``: one submission. A pure
+  function of the release bundle and the submission's bytes (``autograder.grade.bundles``): it grades
   in a scratch folder of its own (``autograder.grade.submission.grade_notebook``) and
   returns plain data and bytes, never objects made from the student's data. It writes
   nothing outside this worker's cache.
 * ``reference_task(release, data)``: the chapter's reference run (the expected values,
-  ``autograder.grade.score``). A grading task needs them only once its kernel has run: it
-  then takes them from this worker's cache, or waits for the reference task outside the
-  worker's thread pool (``worker_client``), so the worker grades on meanwhile.
+  ``autograder.grade.score``), when the client has not kept them from an earlier run. A
+  grading task needs them only once its kernel has run: it then takes them from this
+  worker's cache, or waits for the reference task outside the worker's thread pool
+  (``worker_client``), so that the worker grades on meanwhile.
 
 The cache (``cache_root()``) holds each bundle unpacked once, by digest.
 """
@@ -27,6 +28,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -176,17 +178,22 @@ def expectations_name(release_digest: str) -> str:
     return f"autograder-expectations-{release_digest}"
 
 
-def expectations_of(release: bundles.Bundle, unpacked_release: Release):
-    """A callable returning the chapter's expectations: cached here, or waited for without holding a thread."""
+def expectations_of(release: bundles.Bundle, unpacked_release: Release, given: str | None):
+    """A callable returning the chapter's expectations: ``given``, cached here, or waited for without a thread."""
     path = unpacked_release.folder / "expectations.json"
+
+    def keep(text: str) -> None:
+        partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+
+    if given is not None and not path.is_file():
+        keep(given)
 
     def load() -> dict:
         if not path.is_file():
             with worker_client() as client:  # leaves the thread pool while the reference run goes on
-                text = client.get_dataset(expectations_name(release.digest)).result()
-            partial = path.with_suffix(f".{os.getpid()}.partial")
-            partial.write_text(text, encoding="utf-8")
-            partial.replace(path)
+                keep(client.get_dataset(expectations_name(release.digest)).result())
         return json.loads(path.read_text(encoding="utf-8"))
 
     return load
@@ -207,8 +214,13 @@ def isolation(settings: dict) -> sandboxes.Sandbox | None:
     return _verdict.sandbox
 
 
-def grade_task(release: bundles.Bundle, data: bundles.Bundle, notebook: bytes, timestamp: bytes | None) -> dict:
-    """Grade one submission (see the module docstring); returns ``autograder.grade.results.Outcome.to_wire()``."""
+def grade_task(release: bundles.Bundle, data: bundles.Bundle, notebook: bytes, timestamp: bytes | None,
+               expectations: str | None = None) -> dict:
+    """Grade one submission (see the module docstring); returns ``autograder.grade.results.Outcome.to_wire()``.
+
+    ``expectations``: the chapter's expected values (JSON) when the client has them; else the
+    task waits for the reference run once its kernel has run.
+    """
     from autograder.grade.results import Outcome
 
     here = unpacked(release, data)
@@ -225,7 +237,7 @@ def grade_task(release: bundles.Bundle, data: bundles.Bundle, notebook: bytes, t
         (submitted / "timestamp.txt").write_bytes(timestamp)
     secrets, public = shown_lines(here.source / f"{here.chapter}.ipynb")
     task = Task(root=str(scratch), chapter=here.chapter, template_db=str(here.folder / bundles.TEMPLATE),
-                limits=limits, data_dir=str(here.data_dir), expectations=expectations_of(release, here),
+                limits=limits, data_dir=str(here.data_dir), expectations=expectations_of(release, here, expectations),
                 secrets=secrets, public=public,
                 sandbox=sandbox.for_data(str(here.data_dir), limits.memory) if sandbox else None)
     try:
