@@ -366,3 +366,40 @@ def test_all_takes_only_the_submissions(capsys):
     assert "give CHAPTER and SUBMISSIONS" in capsys.readouterr().err
     assert cli.main(["grade", "03_activations", "subs", "--out", "o", "--workers", "2", "--scheduler", "tcp://x:1"]) == 2
     assert "--workers sets the size of the local cluster" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------
+# the reference run next to the first submissions
+# ---------------------------------------------------------------------------
+
+
+def test_the_reference_run_overlaps_the_first_submissions(tmp_path):
+    """A slow reference run (its answer sleeps 12 s) on one worker: the other runs a submission's kernel
+    meanwhile, waits for the expected values to score it, and every submission is scored right."""
+    from autograder.course import CourseDir
+    from autograder.release.assignment import release_chapter
+    from fixtures.autograder_fixtures import write_tiny_chapter
+
+    source = write_tiny_chapter(tmp_path / "src")
+    nb = nbformat.read(source, as_version=4)
+    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "add_answer")
+    answer.source = answer.source.replace("### BEGIN SOLUTION\n", "### BEGIN SOLUTION\n    time.sleep(12)\n")
+    nbformat.write(nb, source)
+    chapter = Chapter.resolve(str(source))
+    blank = nbformat.read(release_chapter(CourseDir(tmp_path / "release"), chapter) / f"{CHAPTER}.ipynb", 4)
+    notebooks = {}
+    for n in range(6):
+        notebooks[f"b{n}"] = nbformat.from_dict(nbformat.reads(nbformat.writes(blank), 4))
+        notebooks[f"b{n}"].cells[0].source += f"\n<!-- student {n} -->"
+    submissions = write(tmp_path / "submissions", notebooks)
+    batch = grade(chapter, submissions, tmp_path / "out", workers=2, limits=LIMITS, progress=False)
+    assert [(r.status, r.score, r.reason) for r in batch.results] == [("graded", 0.0, "")] * 6
+    reference_done = (tmp_path / "out" / ".work" / CHAPTER / "expectations.json").stat().st_mtime
+    started = []
+    for n in range(6):
+        first = (tmp_path / "out" / "logs" / CHAPTER / f"b{n}.log").read_text().splitlines()[0]
+        hours, minutes, seconds = map(int, first[1:9].split(":"))
+        started.append(hours * 3600 + minutes * 60 + seconds)
+    local = time.localtime(reference_done)
+    done = local.tm_hour * 3600 + local.tm_min * 60 + local.tm_sec
+    assert sum(start < done - 2 for start in started) == 1, (started, done)  # graded while the reference ran

@@ -308,3 +308,51 @@ def test_grade_refuses_when_bubblewrap_cannot_create_namespaces(hostile, tmp_pat
     monkeypatch.setattr(sandbox, "probe", lambda _: "bwrap: No permissions to create new namespace")
     with pytest.raises(sandbox.IsolationUnavailable, match="No permissions to create new namespace.*--unsafe"):
         grade(hostile["chapter"], hostile["base"] / "submissions", tmp_path / "out", limits=LIMITS, progress=False)
+
+
+# ---------------------------------------------------------------------------
+# fair share: a busy submission next to an honest one
+# ---------------------------------------------------------------------------
+
+BURNER_CELL = r'''
+import os
+for _ in range(200):  # busy processes, each in a session of its own: out of the kernel's process group
+    if os.fork() == 0:
+        os.setsid()
+        time.sleep(2)  # until all are born
+        while True:
+            pass
+print("BURNING", 200)
+'''
+BUSY_LINE = "_busy = sum(i * i for i in range(2_000_000))  # about 0.3 s of one CPU\n"
+
+
+def test_a_cpu_burning_submission_does_not_starve_an_honest_one(tmp_path):
+    """Graded at the same time on two workers: 200 busy processes share their kernel's one CPU.
+
+    Without a share per kernel the honest kernel would get about 1/200 of a CPU, and each of
+    its busy answer cells would run past the 15 s cell timeout (0 points).
+    """
+    source = write_tiny_chapter(tmp_path / "src")
+    chapter = Chapter.resolve(str(source))
+    release = release_chapter(CourseDir(tmp_path / "release"), chapter)
+    release_nb = nbformat.read(release / f"{CHAPTER}.ipynb", as_version=4)
+    reference = filled(release_nb, nbformat.read(source, as_version=4))
+    burner = with_cell(reference, BURNER_CELL)
+    for number in range(4):
+        burner.cells.insert(3 + number, nbformat.v4.new_code_cell(f"time.sleep(10)  # still burning ({number})"))
+    honest = nbformat.from_dict(json.loads(json.dumps(reference)))
+    for cell in honest.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id", "").endswith("_answer"):
+            cell.source = BUSY_LINE + cell.source
+    submissions = tmp_path / "submissions"
+    for student, nb in (("a_burner", burner), ("b_honest", honest)):
+        (submissions / student).mkdir(parents=True)
+        nbformat.write(nb, submissions / student / f"{CHAPTER}.ipynb")
+    batch = grade(chapter, submissions, tmp_path / "out", workers=2, limits=Limits(cell_timeout=15, time_limit=90),
+                  progress=False)
+    assert any(line.startswith("share: a cgroup") for line in batch.protections), batch.protections
+    results = batch.by_student()
+    graded = nbformat.read(batch.course.autograded("a_burner", CHAPTER) / f"{CHAPTER}.ipynb", as_version=4)
+    assert printed(graded, "BURNING ") == "200"
+    assert (results["b_honest"].status, results["b_honest"].score) == ("graded", TOTAL), results["b_honest"].reason

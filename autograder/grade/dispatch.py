@@ -4,7 +4,7 @@
 each bundle to the workers once (``Client.scatter``, under its digest), and the chapter's
 expected values when they are cached; when they are not, it submits the chapter's reference
 run first (published under ``autograder.grade.worker.expectations_name``, where a grading
-task takes them once its kernel has run). Then one ``grade_task`` per result key; it yields
+task takes them once its kernel has run: the other workers grade meanwhile). Then one ``grade_task`` per result key; it yields
 ``(key, Outcome)`` as each task finishes (``as_completed``) and drops the future, so that a
 worker lost later does not make it run again. The caller, the client, is the only writer of
 what they give.
@@ -97,8 +97,8 @@ def outcomes(cluster: Cluster, work: dict[str, Work], chapters: dict[str, Prepar
     pending = as_completed([future for future, _ in references.values()])
 
     def top_up() -> None:
-        """Keep as many tasks in flight as workers can run, and one more while a reference run goes on."""
-        while pending.count() < max(1, cluster.threads()) + bool(references):
+        """Keep as many tasks in flight as the workers can run."""
+        while pending.count() < max(1, cluster.threads()):
             key, w = next(queue, (None, None))
             if key is None:
                 return

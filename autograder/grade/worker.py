@@ -15,8 +15,10 @@
 * ``reference_task(release, data)``: the chapter's reference run (the expected values,
   ``autograder.grade.score``), when the client has not kept them from an earlier run. A
   grading task needs them only once its kernel has run: it then takes them from this
-  worker's cache, or waits for the reference task outside the worker's thread pool
-  (``worker_client``), so that the worker grades on meanwhile.
+  worker's cache, or waits for the reference task (on another worker: it is the batch's
+  first task), so the first submissions run their kernels while the reference runs. (It
+  waits in its thread: dask's ``secede`` would not let the worker take another task, since
+  the waiting task keeps its ``RESOURCE``.)
 
 The cache (``cache_root()``) holds each bundle unpacked once, by digest.
 """
@@ -34,7 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import nbformat
-from distributed import WorkerPlugin, get_worker, worker_client
+from distributed import WorkerPlugin, get_client, get_worker
 
 from autograder.grade import bundles, environment
 from autograder.grade import sandbox as sandboxes
@@ -43,6 +45,7 @@ from autograder.grade.submission import STUDENT, Limits, Task, grade_notebook
 RESOURCE = "autograder"  # held by a worker whose checks passed; every task needs one
 CACHE_ENV = "AUTOGRADER_WORKER_CACHE"
 CHECK_CELL = "import os\nprint('uid', os.getuid())"
+REFERENCE_WAIT = 3600  # seconds a task waits for its chapter's reference run before it fails
 
 
 # ---------------------------------------------------------------------------
@@ -179,7 +182,7 @@ def expectations_name(release_digest: str) -> str:
 
 
 def expectations_of(release: bundles.Bundle, unpacked_release: Release, given: str | None):
-    """A callable returning the chapter's expectations: ``given``, cached here, or waited for without a thread."""
+    """A callable returning the chapter's expectations: ``given``, cached here, or waited for."""
     path = unpacked_release.folder / "expectations.json"
 
     def keep(text: str) -> None:
@@ -191,9 +194,9 @@ def expectations_of(release: bundles.Bundle, unpacked_release: Release, given: s
         keep(given)
 
     def load() -> dict:
-        if not path.is_file():
-            with worker_client() as client:  # leaves the thread pool while the reference run goes on
-                keep(client.get_dataset(expectations_name(release.digest)).result())
+        if not path.is_file():  # the reference run is the first task of the batch; it has not ended yet
+            reference = get_client().get_dataset(expectations_name(release.digest))
+            keep(reference.result(timeout=REFERENCE_WAIT))
         return json.loads(path.read_text(encoding="utf-8"))
 
     return load
