@@ -82,11 +82,12 @@ class Cluster:
             self.local.close()
 
 
-def local_cluster(workers: int, processes: bool = True) -> LocalCluster:
+def local_cluster(workers: int, processes: bool = True, env: dict[str, str] | None = None) -> LocalCluster:
     """A LocalCluster of ``workers`` single-threaded workers (processes unless a test asks for threads).
 
     The worker processes are forked from a forkserver that has imported the grader once
     (dask's ``multiprocessing-method``), as a process pool would: none imports nbgrader again.
+    They get the environment the forkserver started with, updated with ``env``.
     """
     settings = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
                 "distributed.worker.multiprocessing-method": "forkserver"}
@@ -95,7 +96,7 @@ def local_cluster(workers: int, processes: bool = True) -> LocalCluster:
             get_mp_context()  # dask's forkserver: its own preload first, then ours (which imports distributed)
             forkserver.set_forkserver_preload([PRELOAD])
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None,
-                            silence_logs=logging.CRITICAL)
+                            silence_logs=logging.CRITICAL, **({"env": env} if env else {}))
 
 
 def client_of(scheduler: str) -> Client:

@@ -115,6 +115,7 @@ def outcomes(cluster: Cluster, work: dict[str, Work], chapters: dict[str, Prepar
                 cells = json.loads(_result(future, cluster))
                 save_expectations(chapter.expectations_file, chapter.expectation_key, cells)
                 client.replicate([future])  # a worker lost later does not make the reference run again
+                top_up()
                 continue
             outcome = _outcome(future, cluster)
             top_up()
