@@ -323,12 +323,15 @@ def test_grade_refuses_when_bubblewrap_cannot_create_namespaces(hostile, tmp_pat
 
 BURNER_CELL = r'''
 import os
+born = os.pipe()  # (read end, write end)
 for _ in range(200):  # busy processes, each in a session of its own: out of the kernel's process group
     if os.fork() == 0:
         os.setsid()
-        time.sleep(2)  # until all are born
+        os.close(born[1])
+        os.read(born[0], 1)  # returns once every process is born (the kernel closed its end)
         while True:
             pass
+os.close(born[1])
 print("BURNING", 200)
 '''
 BUSY_LINE = "_busy = sum(i * i for i in range(2_000_000))  # about 0.3 s of one CPU\n"

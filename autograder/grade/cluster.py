@@ -25,8 +25,8 @@ status 3) and a rerun goes on where it stopped.
 from __future__ import annotations
 
 import logging
-from multiprocessing import forkserver
 from dataclasses import dataclass, field
+from multiprocessing import forkserver
 
 import dask
 from distributed import Client, LocalCluster

@@ -1,9 +1,10 @@
 """A batch's tasks on the cluster: the bundles shipped once, one task per distinct notebook, results as they arrive.
 
 ``outcomes(cluster, work, chapters)`` is the ``concurrent.futures`` shape of dask: it ships
-each bundle to the workers once (``Client.scatter``, under its digest), and the chapter's
-expected values when they are cached; when they are not, it submits the chapter's reference
-run first (published under ``autograder.grade.worker.expectations_name``, where a grading
+each bundle to the workers once, in a worker plugin (``autograder.grade.worker.ReleaseBundles``:
+a worker that joins or restarts later gets them too, where scattered data would be lost with
+the workers that held it), with the chapter's expected values when they are kept from an
+earlier run; when they are not, it submits the chapter's reference run first (published under ``autograder.grade.worker.expectations_name``, where a grading
 task takes them once its kernel has run: the other workers grade meanwhile). Then one ``grade_task`` per result key; it yields
 ``(key, Outcome)`` as each task finishes (``as_completed``) and drops the future, so that a
 worker lost later does not make it run again. The caller, the client, is the only writer of
@@ -21,8 +22,9 @@ What a task's end can be:
 * its result: an ``Outcome``;
 * its worker died twice (dask's ``KilledWorker``): an ``error`` outcome, "the grader crashed
   twice"; the batch goes on;
-* it raised (a bug, a worker that cannot grade): an ``error`` outcome saying what it raised;
-* the scheduler is gone (the future is cancelled): ``ClusterLost``; the batch stops.
+* it raised (a bug, a worker that cannot grade), or dask cancelled it: an ``error`` outcome
+  saying why;
+* the scheduler is gone (dask cancels every future): ``ClusterLost``; the batch stops.
 
 A chapter whose reference run fails stops the batch (``SealingError``, a usage error).
 """
@@ -41,15 +43,11 @@ from autograder.grade.bundles import Bundle
 from autograder.grade.cluster import Cluster
 from autograder.grade.results import Outcome
 from autograder.grade.score import save_expectations
-from autograder.grade.worker import (
-    RESOURCE,
-    expectations_name,
-    grade_task,
-    reference_task,
-)
+from autograder.grade.worker import RESOURCE, ReleaseBundles, expectations_name, grade_task, reference_task
 
 GRADE = "autograder-grade-"  # a grading task's key: GRADE + its result key
 REFERENCE_PRIORITY = 10  # before any grading task: their scores wait for it
+LOST = "scheduler-connection-lost"  # dask's reason for the futures it cancels when the scheduler is gone
 
 
 @dataclass(frozen=True)
@@ -76,21 +74,20 @@ class Work:
 
 def outcomes(cluster: Cluster, work: dict[str, Work], chapters: dict[str, Prepared]) -> Iterator[tuple[str, Outcome]]:
     """(result key, outcome) of each piece of ``work``, in the order they finish (see the module docstring)."""
+    if not work:
+        return
     client = cluster.client
     needed = [chapters[name] for name in sorted({w.chapter for w in work.values()})]
-    shipped = {}
+    data = {chapter.data.digest: chapter.data for chapter in needed}
+    kept = {c.release.digest: json.dumps(c.expectations) for c in needed if c.expectations is not None}
+    client.register_plugin(ReleaseBundles([c.release for c in needed], list(data.values()), kept))
+    references = {}
     for chapter in needed:
-        for kind, bundle in (("release", chapter.release), ("data", chapter.data)):
-            name = f"autograder-{kind}-{bundle.digest}"
-            shipped.setdefault(bundle.digest, client.scatter({name: bundle}, broadcast=True)[name])
-    references, expected = {}, {}
-    for chapter in needed:
-        if chapter.expectations is not None:  # kept from an earlier run: every task gets them with its arguments
-            expected[chapter.chapter.id] = client.scatter(json.dumps(chapter.expectations), broadcast=True)
+        if chapter.release.digest in kept:
             continue
         name = expectations_name(chapter.release.digest)
-        future = client.submit(reference_task, shipped[chapter.release.digest], shipped[chapter.data.digest],
-                               key=name, priority=REFERENCE_PRIORITY, resources={RESOURCE: 1})
+        future = client.submit(reference_task, chapter.release.digest, key=name, priority=REFERENCE_PRIORITY,
+                               resources={RESOURCE: 1})
         client.publish_dataset(**{name: future}, override=True)  # tasks take them once their kernel ran
         references[name] = (future, chapter)
     queue = iter(work.items())
@@ -102,10 +99,8 @@ def outcomes(cluster: Cluster, work: dict[str, Work], chapters: dict[str, Prepar
             key, w = next(queue, (None, None))
             if key is None:
                 return
-            chapter = chapters[w.chapter]
-            pending.add(client.submit(grade_task, shipped[chapter.release.digest], shipped[chapter.data.digest],
-                                      w.notebook, w.timestamp, expected.get(w.chapter), key=GRADE + key,
-                                      resources={RESOURCE: 1}))
+            pending.add(client.submit(grade_task, chapters[w.chapter].release.digest, w.notebook, w.timestamp,
+                                      key=GRADE + key, resources={RESOURCE: 1}))
 
     try:
         top_up()
@@ -133,7 +128,10 @@ def _result(future, cluster: Cluster):
     try:
         return future.result()
     except CancelledError as error:
-        raise cluster.lost(getattr(error, "reason", None) or str(error)) from None
+        reason = getattr(error, "reason", None) or str(error)
+        if cluster.client.status != "running" or reason == LOST:
+            raise cluster.lost(reason) from None
+        raise
 
 
 def _outcome(future, cluster: Cluster) -> Outcome:
@@ -141,6 +139,8 @@ def _outcome(future, cluster: Cluster) -> Outcome:
         return Outcome.from_wire(_result(future, cluster))
     except KilledWorker:
         return Outcome.failed(f"the grader crashed {cluster.crashes} while grading this notebook")
+    except CancelledError as error:
+        return Outcome.failed(f"the task was cancelled ({getattr(error, 'reason', None) or error})")
     except (ClusterLost, UsageError):
         raise
     except Exception as error:  # noqa: BLE001 - one task's failure must not stop the batch

@@ -7,20 +7,19 @@
   kernel's cgroup), then a tiny notebook in a sandboxed kernel (``kernel_check``). Only a
   worker that passes gets the resource ``RESOURCE``, which every task of a batch requires:
   a worker that fails takes no task, and says why (``verdict``, which the client reports).
-* ``grade_task(release, data, notebook, timestamp, expectations)``: one submission. A pure
-  function of the release bundle and the submission's bytes (``autograder.grade.bundles``): it grades
-  in a scratch folder of its own (``autograder.grade.submission.grade_notebook``) and
-  returns plain data and bytes, never objects made from the student's data. It writes
-  nothing outside this worker's cache.
-* ``reference_task(release, data)``: the chapter's reference run (the expected values,
+* ``ReleaseBundles``, a ``WorkerPlugin`` too: the batch's bundles (``autograder.grade.bundles``),
+  unpacked into the worker's cache (``cache_root()``) by digest, when the worker starts.
+* ``grade_task(release_digest, notebook, timestamp)``: one submission. A pure function of
+  the release and the submission's bytes: it grades in a scratch folder of its own
+  (``autograder.grade.submission.grade_notebook``) and returns plain data and bytes, never
+  objects made from the student's data. It writes nothing outside this worker's cache.
+* ``reference_task(release_digest)``: the chapter's reference run (the expected values,
   ``autograder.grade.score``), when the client has not kept them from an earlier run. A
   grading task needs them only once its kernel has run: it then takes them from this
   worker's cache, or waits for the reference task (on another worker: it is the batch's
   first task), so the first submissions run their kernels while the reference runs. (It
   waits in its thread: dask's ``secede`` would not let the worker take another task, since
   the waiting task keeps its ``RESOURCE``.)
-
-The cache (``cache_root()``) holds each bundle unpacked once, by digest.
 """
 
 from __future__ import annotations
@@ -46,6 +45,7 @@ RESOURCE = "autograder"  # held by a worker whose checks passed; every task need
 CACHE_ENV = "AUTOGRADER_WORKER_CACHE"
 CHECK_CELL = "import os\nprint('uid', os.getuid())"
 REFERENCE_WAIT = 3600  # seconds a task waits for its chapter's reference run before it fails
+EXPECTATIONS = "expectations.json"  # in a release's folder of the cache
 
 
 # ---------------------------------------------------------------------------
@@ -141,13 +141,48 @@ def cache_root() -> Path:
     return root
 
 
+class ReleaseBundles(WorkerPlugin):
+    """A batch's bundles, unpacked into the cache of every worker as it starts, a restarted one too.
+
+    Dask keeps the plugin on the scheduler and sets it up on each worker that joins: unlike
+    scattered data, a release cannot be lost with the workers that held it. With them, the
+    chapters' expected values when the client has them from an earlier run.
+    """
+
+    name = "autograder-releases"
+
+    def __init__(self, releases: list[bundles.Bundle], data: list[bundles.Bundle], expectations: dict[str, str]):
+        self.releases, self.data, self.expectations = releases, data, expectations
+
+    async def setup(self, worker) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.unpack)
+
+    def unpack(self) -> None:
+        root = cache_root()
+        for bundle in self.data:
+            bundles.unpack(bundle, root / "data").chmod(0o755)  # the kernels' uids read it
+        for bundle in self.releases:
+            folder = bundles.unpack(bundle, root / "releases")
+            if bundle.digest in self.expectations:
+                keep(folder / EXPECTATIONS, self.expectations[bundle.digest])
+
+
 @dataclass(frozen=True)
 class Release:
-    """A release bundle unpacked in this worker's cache."""
+    """A release bundle unpacked in this worker's cache (``ReleaseBundles``)."""
 
+    digest: str
     folder: Path
     data_dir: Path
     settings: dict = field(hash=False, compare=False)
+
+    @classmethod
+    def of(cls, digest: str) -> "Release":
+        folder = cache_root() / "releases" / digest
+        if not folder.is_dir():
+            raise RuntimeError(f"release {digest[:16]} is not in this worker's cache (its ReleaseBundles plugin)")
+        settings = bundles.settings_of(folder)
+        return cls(digest, folder, cache_root() / "data" / settings["data"], settings)
 
     @property
     def chapter(self) -> str:
@@ -158,13 +193,11 @@ class Release:
         return self.folder / "source" / self.chapter
 
 
-def unpacked(release: bundles.Bundle, data: bundles.Bundle) -> Release:
-    root = cache_root()
-    folder = bundles.unpack(release, root / "releases")
-    data_dir = bundles.unpack(data, root / "data")
-    for path in (folder, data_dir):
-        path.chmod(0o755)  # readable by the kernels' uids (they see data/ only)
-    return Release(folder, data_dir, bundles.settings_of(folder))
+def keep(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all."""
+    partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
 
 
 @lru_cache(maxsize=32)
@@ -181,22 +214,14 @@ def expectations_name(release_digest: str) -> str:
     return f"autograder-expectations-{release_digest}"
 
 
-def expectations_of(release: bundles.Bundle, unpacked_release: Release, given: str | None):
-    """A callable returning the chapter's expectations: ``given``, cached here, or waited for."""
-    path = unpacked_release.folder / "expectations.json"
-
-    def keep(text: str) -> None:
-        partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.partial")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(path)
-
-    if given is not None and not path.is_file():
-        keep(given)
+def expectations_of(release: Release):
+    """A callable returning the chapter's expectations: from this worker's cache, or from the reference run."""
+    path = release.folder / EXPECTATIONS
 
     def load() -> dict:
         if not path.is_file():  # the reference run is the first task of the batch; it has not ended yet
             reference = get_client().get_dataset(expectations_name(release.digest))
-            keep(reference.result(timeout=REFERENCE_WAIT))
+            keep(path, reference.result(timeout=REFERENCE_WAIT))
         return json.loads(path.read_text(encoding="utf-8"))
 
     return load
@@ -217,19 +242,14 @@ def isolation(settings: dict) -> sandboxes.Sandbox | None:
     return _verdict.sandbox
 
 
-def grade_task(release: bundles.Bundle, data: bundles.Bundle, notebook: bytes, timestamp: bytes | None,
-               expectations: str | None = None) -> dict:
-    """Grade one submission (see the module docstring); returns ``autograder.grade.results.Outcome.to_wire()``.
-
-    ``expectations``: the chapter's expected values (JSON) when the client has them; else the
-    task waits for the reference run once its kernel has run.
-    """
+def grade_task(release_digest: str, notebook: bytes, timestamp: bytes | None) -> dict:
+    """Grade one submission (see the module docstring); returns ``autograder.grade.results.Outcome.to_wire()``."""
     from autograder.grade.results import Outcome
 
-    here = unpacked(release, data)
+    here = Release.of(release_digest)
     limits = Limits(**here.settings["limits"])
     sandbox = isolation(here.settings)
-    scratch = cache_root() / "grading" / f"{release.digest[:16]}-{bundles.sha256(notebook + (timestamp or b''))[:16]}"
+    scratch = cache_root() / "grading" / f"{release_digest[:16]}-{bundles.sha256(notebook + (timestamp or b''))[:16]}"
     shutil.rmtree(scratch, ignore_errors=True)
     submitted = scratch / "submitted" / STUDENT / here.chapter
     submitted.mkdir(parents=True)
@@ -240,7 +260,7 @@ def grade_task(release: bundles.Bundle, data: bundles.Bundle, notebook: bytes, t
         (submitted / "timestamp.txt").write_bytes(timestamp)
     secrets, public = shown_lines(here.source / f"{here.chapter}.ipynb")
     task = Task(root=str(scratch), chapter=here.chapter, template_db=str(here.folder / bundles.TEMPLATE),
-                limits=limits, data_dir=str(here.data_dir), expectations=expectations_of(release, here, expectations),
+                limits=limits, data_dir=str(here.data_dir), expectations=expectations_of(here),
                 secrets=secrets, public=public,
                 sandbox=sandbox.for_data(str(here.data_dir), limits.memory) if sandbox else None)
     try:
@@ -250,11 +270,11 @@ def grade_task(release: bundles.Bundle, data: bundles.Bundle, notebook: bytes, t
         sandboxes.remove_folder(scratch)
 
 
-def reference_task(release: bundles.Bundle, data: bundles.Bundle) -> str:
+def reference_task(release_digest: str) -> str:
     """The chapter's expectations (JSON text): its source notebook run with the reference answers."""
     from autograder.grade.score import reference_expectations
 
-    here = unpacked(release, data)
+    here = Release.of(release_digest)
     text = (here.source / f"{here.chapter}.ipynb").read_text(encoding="utf-8")
-    scratch = cache_root() / "reference" / release.digest[:16]
+    scratch = cache_root() / "reference" / release_digest[:16]
     return json.dumps(reference_expectations(text, here.source, scratch, str(here.data_dir)))
