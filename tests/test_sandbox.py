@@ -364,5 +364,6 @@ def test_a_cpu_burning_submission_does_not_starve_an_honest_one(tmp_path):
     assert any(line.startswith("share: a cgroup") for line in batch.protections), batch.protections
     results = batch.by_student()
     graded = nbformat.read(batch.course.autograded("a_burner", CHAPTER) / f"{CHAPTER}.ipynb", as_version=4)
-    assert printed(graded, "BURNING ") == "200"
+    streams = ["".join(o.get("text", "") for o in c.get("outputs", [])) for c in graded.cells]
+    assert any("BURNING 200\n" in text for text in streams)  # (a starved kernel sends its print in pieces)
     assert (results["b_honest"].status, results["b_honest"].score) == ("graded", TOTAL), results["b_honest"].reason
