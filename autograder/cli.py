@@ -155,8 +155,9 @@ def run_grade(args) -> int:
         print(table(batch.results))
     graded = sum(1 for r in batch.results if r.status not in ("unreadable", "missing", "error"))
     where = f"on {args.scheduler}" if args.scheduler else f"{workers} workers"
+    writing = f"; the client wrote each result in {1000 * batch.writing / batch.graded:.0f} ms" if batch.graded else ""
     print(f"\n{batch.chapter}: {len(batch.results)} notebooks, {graded} graded, in {batch.seconds:.0f} s ({where}; "
-          f"{batch.graded} graded now, {len(batch.reused)} results of an earlier run reused)")
+          f"{batch.graded} graded now, {len(batch.reused)} results of an earlier run reused{writing})")
     print(f"grades:   {batch.course.grades_csv}")
     print(f"feedback: {batch.course.root / 'feedback'}/<student_id>/<chapter>/<chapter>.html")
     print(f"nbgrader: cd {batch.course.root} && nbgrader export   (or formgrader in JupyterLab)")

@@ -33,40 +33,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
 from autograder.course import Chapter, ClusterLost, CourseDir, UsageError, file_logger
 from autograder.grade import bundles, sandbox
-from autograder.grade.cluster import Cluster, connect
+from autograder.grade.cluster import ALLOWED_FAILURES, Cluster, connect
 from autograder.grade.collect import Submission, Unreadable, collect, read_notebook
 from autograder.grade.dispatch import Prepared, Work, outcomes
 from autograder.grade.environment import expected
+from autograder.grade.progress import Progress
 from autograder.grade.report import write_csv
-from autograder.grade.results import (
-    Outcome,
-    ResultStore,
-    result_key,
-    submission_digest,
-    write_files,
-)
+from autograder.grade.results import Outcome, ResultStore, result_key, submission_digest, write_files
 from autograder.grade.score import cached_expectations, expectation_key
-from autograder.grade.submission import (
-    ATTENTION,
-    ERROR,
-    MISSING,
-    UNREADABLE,
-    Limits,
-    Result,
-    quiet_nbgrader,
-)
+from autograder.grade.submission import ATTENTION, ERROR, MISSING, UNREADABLE, Limits, Result, quiet_nbgrader
 from autograder.grade.worker import WorkerChecks
 from autograder.plumbing import ensure_tools_on_path
-from autograder.release.assignment import (
-    add_student_files,
-    chapter_data_files,
-    generate_assignment,
-    prepare_source,
-)
+from autograder.release.assignment import add_student_files, chapter_data_files, generate_assignment, prepare_source
 
 
 @dataclass
@@ -82,6 +62,7 @@ class Batch:
     reused: list[tuple[str, str]] = field(default_factory=list)  # (chapter, student): result stored by an earlier run
     graded: int = 0  # distinct notebooks graded by this run (identical submissions are graded once)
     unmatched: list[str] = field(default_factory=list)  # a whole course: students with no notebook named after a chapter
+    writing: float = 0.0  # seconds the client spent keeping results and writing them (files, gradebook)
 
     @property
     def chapter(self) -> str:
@@ -225,36 +206,6 @@ def plan(found: list[Submission], chapters: list[Chapter], whole_course: bool
 # ---------------------------------------------------------------------------
 
 
-class Progress:
-    """One tqdm bar for the batch: notebooks done, failed (not gradable or grading failed), remaining, and an ETA.
-
-    Results reused from an earlier run count as done from the start, and not in the rate (ETA).
-    """
-
-    def __init__(self, total: int, already: list[Result], what: str, enabled: bool) -> None:
-        self.total = total
-        self.failed = sum(1 for r in already if r.status in (UNREADABLE, MISSING, ERROR))
-        self.done = len(already) - self.failed
-        self.bar = tqdm(total=total, initial=len(already), desc=f"grading {what}", unit="notebook",
-                        disable=not enabled, file=sys.stderr, dynamic_ncols=True)
-        self._show()
-
-    def _show(self) -> None:
-        remaining = self.total - self.done - self.failed
-        self.bar.set_postfix_str(f"done {self.done}, failed {self.failed}, remaining {remaining}")
-
-    def update(self, result: Result) -> None:
-        if result.status in (UNREADABLE, MISSING, ERROR):
-            self.failed += 1
-        else:
-            self.done += 1
-        self._show()
-        self.bar.update(1)
-
-    def close(self) -> None:
-        self.bar.close()
-
-
 def grade(
     chapters: Chapter | list[Chapter],
     submissions: Path,
@@ -362,6 +313,9 @@ def _grade_with(batch: Batch, starting: Future, chapters: list[Chapter], whole_c
             log.info("isolation: %s", line)
         for worker, why in batch.refused.items():
             log.warning("worker %s refused to grade: %s", worker, why)
+    if cluster.allowed_failures != ALLOWED_FAILURES:
+        print(f"note: {cluster.address} runs a task again {cluster.allowed_failures} times when its worker dies "
+              "(set DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1 where the scheduler starts)", file=sys.stderr)
 
     store, gradebook = ResultStore(course.root / ".work" / "results"), Gradebook(course.db_url)
     bar: Progress | None = None
@@ -407,9 +361,11 @@ def _grade_with(batch: Batch, starting: Future, chapters: list[Chapter], whole_c
                 deliver(key, stored)
         bar = Progress(len(pairs), list(batch.results), batch.chapter, progress)
         for key, outcome in outcomes(cluster, work, prepared):
+            started = time.perf_counter()
             store.put(key, outcome)
             batch.graded += 1
             deliver(key, outcome)
+            batch.writing += time.perf_counter() - started
     except ClusterLost as lost:
         graded = len(batch.results)
         raise ClusterLost(f"{lost}; {graded} of {len(pairs)} notebooks are done and kept in {store.root}: run the same "

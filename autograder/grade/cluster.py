@@ -34,11 +34,10 @@ from distributed.utils import get_mp_context
 
 from autograder.course import ClusterLost, UsageError
 from autograder.grade.sandbox import Sandbox
-from autograder.grade.worker import RESOURCE, WorkerChecks, verdict
+from autograder.grade.worker import NOT_CHECKED, RESOURCE, WorkerChecks, verdict
 
 ALLOWED_FAILURES = 1  # a task is run again once when its worker dies, not twice
 WAIT_FOR_WORKERS = 60  # seconds an existing scheduler has to show its first worker
-NOT_CHECKED = "not checked yet"
 PRELOAD = "autograder.grade.worker"  # what a local worker process has imported when it starts
 
 

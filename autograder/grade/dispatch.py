@@ -80,7 +80,11 @@ def outcomes(cluster: Cluster, work: dict[str, Work], chapters: dict[str, Prepar
     needed = [chapters[name] for name in sorted({w.chapter for w in work.values()})]
     data = {chapter.data.digest: chapter.data for chapter in needed}
     kept = {c.release.digest: json.dumps(c.expectations) for c in needed if c.expectations is not None}
-    client.register_plugin(ReleaseBundles([c.release for c in needed], list(data.values()), kept))
+    shipment = ReleaseBundles([c.release for c in needed], list(data.values()), kept)
+    try:
+        client.register_plugin(shipment)
+    except Exception as error:  # noqa: BLE001 - say which workers could not take them
+        raise UsageError(f"the workers could not unpack the releases: {type(error).__name__}: {error}") from None
     references = {}
     for chapter in needed:
         if chapter.release.digest in kept:
@@ -116,11 +120,19 @@ def outcomes(cluster: Cluster, work: dict[str, Work], chapters: dict[str, Prepar
             top_up()
             yield future.key[len(GRADE):], outcome
     finally:
-        for chapter in needed:
-            try:
-                client.unpublish_dataset(expectations_name(chapter.release.digest))
-            except Exception:  # noqa: BLE001 - not published, or the scheduler is gone
-                pass
+        _forget(client, shipment, [expectations_name(chapter.release.digest) for chapter in needed])
+
+
+def _forget(client, shipment: ReleaseBundles, datasets: list[str]) -> None:
+    """The batch's plugin and datasets, removed from the scheduler (workers keep what they unpacked)."""
+    if client.status != "running":
+        return
+    for remove, argument in [(client.unpublish_dataset, name) for name in datasets] + [
+            (client.unregister_worker_plugin, shipment.name)]:
+        try:
+            remove(argument)
+        except Exception:  # noqa: BLE001, S110 - not published, or the scheduler is gone
+            pass
 
 
 def _result(future, cluster: Cluster):

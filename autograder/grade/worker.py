@@ -42,6 +42,7 @@ from autograder.grade import sandbox as sandboxes
 from autograder.grade.submission import STUDENT, Limits, Task, grade_notebook
 
 RESOURCE = "autograder"  # held by a worker whose checks passed; every task needs one
+NOT_CHECKED = "not checked yet"  # a worker's verdict before its checks ran
 CACHE_ENV = "AUTOGRADER_WORKER_CACHE"
 CHECK_CELL = "import os\nprint('uid', os.getuid())"
 REFERENCE_WAIT = 3600  # seconds a task waits for its chapter's reference run before it fails
@@ -57,7 +58,7 @@ EXPECTATIONS = "expectations.json"  # in a release's folder of the cache
 class Verdict:
     """A worker's checks: ``problem`` is "" when it grades; ``sandbox`` is how it isolates kernels."""
 
-    problem: str = "not checked yet"
+    problem: str = NOT_CHECKED
     sandbox: sandboxes.Sandbox | None = None
 
 
@@ -74,7 +75,10 @@ class WorkerChecks(WorkerPlugin):
 
     async def setup(self, worker) -> None:
         global _verdict
-        _verdict = await asyncio.get_running_loop().run_in_executor(None, self.check)
+        try:
+            _verdict = await asyncio.get_running_loop().run_in_executor(None, self.check)
+        except Exception as error:  # noqa: BLE001 - a check that fails unexpectedly is a refusal too
+            _verdict = Verdict(f"its checks failed: {type(error).__name__}: {error}")
         if _verdict.problem:
             worker.log_event("autograder", {"refused": _verdict.problem})
         await worker.set_resources(**{RESOURCE: 0 if _verdict.problem else 1})
@@ -149,10 +153,10 @@ class ReleaseBundles(WorkerPlugin):
     chapters' expected values when the client has them from an earlier run.
     """
 
-    name = "autograder-releases"
-
     def __init__(self, releases: list[bundles.Bundle], data: list[bundles.Bundle], expectations: dict[str, str]):
         self.releases, self.data, self.expectations = releases, data, expectations
+        # one per set of releases: two batches on one cluster keep theirs
+        self.name = "autograder-releases-" + bundles.sha256("".join(sorted(b.digest for b in releases)).encode())[:16]
 
     async def setup(self, worker) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self.unpack)
@@ -237,7 +241,7 @@ def isolation(settings: dict) -> sandboxes.Sandbox | None:
     if not settings["isolated"]:
         return None
     if _verdict.problem or _verdict.sandbox is None:
-        worker = get_worker().address if _verdict.problem != "not checked yet" else "this worker"
+        worker = get_worker().address if _verdict.problem != NOT_CHECKED else "this worker"
         raise RuntimeError(f"{worker} cannot isolate kernels: {_verdict.problem}")
     return _verdict.sandbox
 
