@@ -2,7 +2,8 @@
 
 Exit status: 0 when everything was graded, 1 when some submissions need the
 instructor's attention (they are listed; for ``export``: some grades are not final yet),
-2 on a usage error.
+2 on a usage error (nothing was graded), 3 when ``grade`` lost its dask scheduler half-way
+(what was graded is kept: run it again).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder.course import Chapter, UsageError, all_chapters
+from autograder.course import Chapter, ClusterLost, UsageError, all_chapters
 
 EPILOG = "Documentation: autograder/README.md"
 FORMATS = {"course": "final_grades.csv", "canvas": "canvas_import.csv", "moodle": "moodle_import.csv"}  # default files
@@ -62,14 +63,22 @@ def parser() -> argparse.ArgumentParser:
                          help="also run each chapter's reference answers against its release (student edition of "
                               "`solutions`), probe the edition for answers, and list the problems; exit 1 if any")
 
-    grade = commands.add_parser("grade", help="grade a folder or zip file of submissions", epilog=EPILOG)
-    grade.add_argument("chapter", metavar="CHAPTER", help="chapter id (e.g. 03_activations) or a source .ipynb")
-    grade.add_argument("submissions", metavar="SUBMISSIONS", type=Path,
-                       help="folder of <student_id>/<anything>.ipynb, or an LMS zip export")
+    grade = commands.add_parser(
+        "grade", help="grade a folder or zip file of submissions", epilog=EPILOG,
+        usage="python -m autograder grade (CHAPTER SUBMISSIONS | --all SUBMISSIONS) --out COURSE [options]")
+    grade.add_argument("targets", nargs="+", metavar="CHAPTER SUBMISSIONS",
+                       help="a chapter id (e.g. 03_activations) or a source .ipynb, then a folder of "
+                            "<student_id>/<anything>.ipynb or an LMS zip export; with --all, only SUBMISSIONS")
+    grade.add_argument("--all", action="store_true",
+                       help="grade every chapter found in SUBMISSIONS (notebooks named <chapter>.ipynb) in one batch")
     grade.add_argument("--out", required=True, type=Path,
                        help="course directory: grades.csv, feedback/, gradebook.db, ...")
-    grade.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
-                       help="grading processes (default: the number of CPUs, %(default)s here)")
+    grade.add_argument("--workers", type=_positive_int, default=None,
+                       help=f"worker processes of the local dask cluster (default: the number of CPUs, "
+                            f"{os.cpu_count() or 1} here)")
+    grade.add_argument("--scheduler", metavar="ADDRESS",
+                       help="grade on the existing dask cluster of this scheduler (e.g. tcp://10.0.0.5:8786) "
+                            "instead of a local cluster")
     grade.add_argument("--cell-timeout", type=_positive_int, default=300, metavar="SECONDS",
                        help="time limit of one cell (default %(default)s)")
     grade.add_argument("--time-limit", type=_positive_float, default=900.0, metavar="SECONDS",
@@ -152,33 +161,53 @@ def run_release(args) -> int:
     return status
 
 
+def grade_targets(args) -> tuple[Chapter | list[Chapter], Path]:
+    """(chapter or every chapter, submissions) from ``grade``'s positional arguments."""
+    if args.all:
+        if len(args.targets) != 1:
+            raise UsageError("with --all, give only SUBMISSIONS (every chapter found there is graded)")
+        return [Chapter.resolve(name) for name in all_chapters()], Path(args.targets[0])
+    if len(args.targets) != 2:
+        raise UsageError("give CHAPTER and SUBMISSIONS (or --all SUBMISSIONS to grade every chapter found)")
+    return Chapter.resolve(args.targets[0]), Path(args.targets[1])
+
+
 def run_grade(args) -> int:
-    from autograder.grade.submission import Limits
     from autograder.grade.batch import grade
     from autograder.grade.report import table
+    from autograder.grade.submission import Limits
 
-    chapter = Chapter.resolve(args.chapter)
+    chapters, submissions = grade_targets(args)
+    if args.scheduler and args.workers:
+        raise UsageError("--workers sets the size of the local cluster; with --scheduler the cluster's workers grade")
+    workers = args.workers or os.cpu_count() or 1
     limits = Limits(cell_timeout=args.cell_timeout, time_limit=args.time_limit)
-    batch = grade(chapter, args.submissions, args.out, workers=args.workers, limits=limits,
-                  library=args.library, progress=not args.no_progress, unsafe=args.unsafe)
+    batch = grade(chapters, submissions, args.out, workers=workers, limits=limits, library=args.library,
+                  progress=not args.no_progress, unsafe=args.unsafe, scheduler=args.scheduler)
     if args.table:
         print(table(batch.results))
     graded = sum(1 for r in batch.results if r.status not in ("unreadable", "missing", "error"))
-    print(f"\n{chapter.id}: {len(batch.results)} students, {graded} graded, in {batch.seconds:.0f} s "
-          f"({args.workers} workers)")
+    where = f"on {args.scheduler}" if args.scheduler else f"{workers} workers"
+    writing = f"; the client wrote each result in {1000 * batch.writing / batch.graded:.0f} ms" if batch.graded else ""
+    print(f"\n{batch.chapter}: {len(batch.results)} notebooks, {graded} graded, in {batch.seconds:.0f} s ({where}; "
+          f"{batch.graded} graded now, {len(batch.reused)} results of an earlier run reused{writing})")
     print(f"grades:   {batch.course.grades_csv}")
-    print(f"feedback: {batch.course.root / 'feedback'}/<student_id>/{chapter.id}/{chapter.id}.html")
+    print(f"feedback: {batch.course.root / 'feedback'}/<student_id>/<chapter>/<chapter>.html")
     print(f"nbgrader: cd {batch.course.root} && nbgrader export   (or formgrader in JupyterLab)")
     print("isolation of the kernels:")
     for line in batch.protections:
         print(f"  {line}")
+    for worker, why in batch.refused.items():
+        print(f"worker {worker} refused to grade: {why}", file=sys.stderr)
+    if batch.unmatched:
+        print(f"\nnot graded, no notebook named after a chapter: {', '.join(batch.unmatched)}")
     if batch.attention:
         count = len(batch.attention)
         print(f"\n{count} submission{'s need' if count > 1 else ' needs'} your attention:")
         for result in batch.attention:
-            print(f"  {result.student}: {result.status}: {result.reason}")
-        return 1
-    return 0
+            chapter = f" ({result.chapter})" if len(batch.chapters) > 1 else ""
+            print(f"  {result.student}{chapter}: {result.status}: {result.reason}")
+    return 1 if batch.attention or batch.unmatched else 0
 
 
 def run_feedback(args) -> int:
@@ -264,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"python -m autograder {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except ClusterLost as error:
+        print(f"python -m autograder {args.command}: stopped: {error}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -36,6 +36,10 @@ class UsageError(Exception):
     """Bad command-line input: the CLI prints the message and exits with status 2."""
 
 
+class ClusterLost(Exception):
+    """``grade`` lost its dask scheduler half-way: the CLI exits with status 3; what was graded is kept."""
+
+
 def all_chapters() -> list[str]:
     """Chapter ids (file stems) of chapters/NN_name.ipynb, in order."""
     return sorted(path.stem for path in CHAPTER_DIR.glob("[0-9][0-9]_*.ipynb"))

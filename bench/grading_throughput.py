@@ -1,26 +1,24 @@
-"""Grading throughput: `autograder grade --workers 2` against stock serial `nbgrader autograde`.
+"""Grading throughput: `autograder grade --workers 2` (a dask LocalCluster) against stock serial `nbgrader autograde`.
 
-Both grade the same N copies (default 20) of one chapter's reference submission, in the
-same run, on this machine:
+All grade the same N copies (default 20) of one chapter's reference submission, in one run,
+on this machine. Each copy differs from the others by one metadata field: the grader grades
+identical notebooks once, and this benchmark measures grading, not that.
 
-* stock:  `nbgrader autograde CHAPTER` in a course directory where `nbgrader
+* stock:    `nbgrader autograde CHAPTER` in a course directory where `nbgrader
   generate_assignment` already ran (only the autograde command is timed);
-* ours:   `python -m autograder grade CHAPTER SUBMISSIONS --out DIR --workers 2`, end to
-  end: course preparation, grading, feedback HTML, gradebook merge, grades.csv.
+* pool:     with `--pool-from COMMIT`, the same `python -m autograder grade` command of an
+  earlier commit of this repository (extracted with `git archive`), e.g. 725f210, the last
+  with the process pool, timed in the same run;
+* cluster:  `python -m autograder grade CHAPTER SUBMISSIONS --out DIR --workers 2`, end to
+  end: the LocalCluster and its workers' checks, course preparation, the chapter's reference
+  run (next to the first submissions), grading, feedback HTML, gradebook merge, grades.csv.
 
-Prints both wall times, the throughput of each (submissions per minute) and the ratio
-stock/ours. The target is at least 1.8x on 2 cores. Both must give every copy full marks.
-
-The default chapter, 05_regularization, runs ~15 s per notebook, like most chapters. On a
-light chapter (03_activations, ~3 s of cells) the per-notebook costs both tools share
-(starting a kernel) and ours adds (the feedback page) weigh more, and the ratio is lower.
-Measured on 2 idle cores, before sandboxing and sealed scoring: 05_regularization 1.84x
-(288 s vs 157 s), 03_activations 1.69x (71 s vs 42 s). With both (every kernel in bubblewrap,
-and one reference run of the chapter for the expected values, about 15 s here, inside our
-time): 05_regularization 1.71x (330 s vs 193 s, load average 1.1 at the start). A busy
-machine lowers the ratio: two workers need two free cores.
+Prints each wall time, the throughput (submissions per minute), and the ratio stock/ours.
+The target is at least 1.8x on 2 cores, the reference run included. Every contestant must
+give every copy full marks. Measured figures: bench/README.md.
 
     .venv/bin/python bench/grading_throughput.py [--chapter 05_regularization] [--copies 20] [--workers 2]
+                                                 [--pool-from 725f210]
 """
 
 from __future__ import annotations
@@ -40,22 +38,27 @@ sys.path.insert(0, str(ROOT))
 
 from autograder.course import Chapter, CourseDir, all_chapters  # noqa: E402
 
-
-def tool_env() -> dict[str, str]:
-    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+TREE = ("autograder", "solutions", "chapters", "data", "constraints.txt", "pyproject.toml")  # what `grade` reads
 
 
-def run(command: list[str], cwd: Path) -> float:
+def tool_env(pythonpath: Path | None = None) -> dict[str, str]:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    return env
+
+
+def run(command: list[str], cwd: Path, pythonpath: Path | None = None) -> float:
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, env=tool_env(), capture_output=True, text=True)
+    done = subprocess.run(command, cwd=cwd, env=tool_env(pythonpath), capture_output=True, text=True)
     seconds = time.perf_counter() - started
-    if done.returncode not in (0,):
+    if done.returncode != 0:
         sys.exit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return seconds
 
 
-def reference_submission(chapter: Chapter, scratch: Path) -> Path:
-    """The chapter's reference answers in its release (autograder.release.samples)."""
+def reference_copies(chapter: Chapter, scratch: Path, copies: int) -> list[Path]:
+    """The chapter's reference answers in its release (autograder.release.samples), ``copies`` times, each different."""
     import nbformat
 
     from autograder.release.assignment import release_chapter
@@ -64,20 +67,24 @@ def reference_submission(chapter: Chapter, scratch: Path) -> Path:
     release = release_chapter(CourseDir(scratch / "release-course"), chapter)
     release_nb = nbformat.read(release / f"{chapter.id}.ipynb", as_version=4)
     reference = sample_notebooks(release_nb, nbformat.read(chapter.path, as_version=4))["reference"]
-    path = scratch / f"{chapter.id}.ipynb"
-    nbformat.write(reference, path)
-    return path
+    paths = []
+    for number in range(copies):
+        reference.metadata["bench_copy"] = number
+        paths.append(scratch / "copies" / f"s{number:03d}.ipynb")
+        paths[-1].parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(reference, paths[-1])
+    return paths
 
 
-def stock_serial(chapter: Chapter, submission: Path, copies: int, course: Path) -> tuple[float, list[float]]:
+def stock_serial(chapter: Chapter, copies: list[Path], course: Path) -> tuple[float, list[float]]:
     (course / "source" / chapter.id).mkdir(parents=True)
     shutil.copy(chapter.path, course / "source" / chapter.id / f"{chapter.id}.ipynb")
     common = [f"--CourseDirectory.root={course}", "--CourseDirectory.course_id=bench"]
     run([sys.executable, "-m", "nbgrader", "generate_assignment", chapter.id, *common], course)
-    for number in range(copies):
-        target = course / "submitted" / f"s{number:03d}" / chapter.id / f"{chapter.id}.ipynb"
+    for copy in copies:
+        target = course / "submitted" / copy.stem / chapter.id / f"{chapter.id}.ipynb"
         target.parent.mkdir(parents=True)
-        shutil.copy(submission, target)
+        shutil.copy(copy, target)
     seconds = run([sys.executable, "-m", "nbgrader", "autograde", chapter.id, *common], course)
     from nbgrader.api import Gradebook
 
@@ -86,18 +93,32 @@ def stock_serial(chapter: Chapter, submission: Path, copies: int, course: Path) 
     return seconds, scores
 
 
-def ours(chapter: Chapter, submission: Path, copies: int, scratch: Path, workers: int) -> tuple[float, list[float]]:
+def autograder_grade(chapter_id: str, copies: list[Path], scratch: Path, workers: int,
+                     tree: Path | None = None) -> tuple[float, list[float]]:
+    """``python -m autograder grade`` of this repository, or of an extracted ``tree`` of another commit."""
     folder = scratch / "submissions"
-    for number in range(copies):
-        target = folder / f"s{number:03d}" / f"{chapter.id}.ipynb"
-        target.parent.mkdir(parents=True)
-        shutil.copy(submission, target)
-    out = scratch / "ours"
-    seconds = run([sys.executable, "-m", "autograder", "grade", chapter.id, str(folder), "--out", str(out),
-                   "--workers", str(workers), "--no-progress"], ROOT)
+    for copy in copies:
+        target = folder / copy.stem / f"{chapter_id}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(copy, target)
+    out = scratch / "out"
+    seconds = run([sys.executable, "-m", "autograder", "grade", chapter_id, str(folder), "--out", str(out),
+                   "--workers", str(workers), "--no-progress"], tree or ROOT, pythonpath=tree)
     with open(out / "grades.csv", newline="") as handle:
         scores = [float(row["score"]) for row in csv.DictReader(handle)]
     return seconds, scores
+
+
+def extract(commit: str, folder: Path) -> Path:
+    """The files ``grade`` reads, as they were at ``commit`` (git archive)."""
+    folder.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", commit, *TREE], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def line(name: str, seconds: float, copies: int) -> str:
+    return f"{name:<40} {seconds:7.1f} s  {60 * copies / seconds:6.1f} submissions/min"
 
 
 def main() -> int:
@@ -106,23 +127,34 @@ def main() -> int:
     parser.add_argument("--chapter", default="05_regularization" if "05_regularization" in chapters else chapters[0])
     parser.add_argument("--copies", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pool-from", metavar="COMMIT", help="also time `grade` of this commit (the process pool)")
     args = parser.parse_args()
     chapter = Chapter.resolve(args.chapter)
-    print(f"chapter {chapter.id}, {args.copies} copies of the reference submission, {os.cpu_count()} CPUs")
+    load = os.getloadavg()[0]
+    print(f"chapter {chapter.id}, {args.copies} copies of the reference submission, {os.cpu_count()} CPUs, "
+          f"load average {load:.1f} at the start")
+    scores = {}
     with tempfile.TemporaryDirectory(prefix="grading-bench-") as scratch_name:
         scratch = Path(scratch_name)
-        submission = reference_submission(chapter, scratch)
-        stock_seconds, stock_scores = stock_serial(chapter, submission, args.copies, scratch / "stock")
-        print(f"stock nbgrader autograde (serial):      {stock_seconds:7.1f} s  "
-              f"{60 * args.copies / stock_seconds:6.1f} submissions/min")
-        our_seconds, our_scores = ours(chapter, submission, args.copies, scratch, args.workers)
-        print(f"autograder grade --workers {args.workers} (+feedback): {our_seconds:7.1f} s  "
-              f"{60 * args.copies / our_seconds:6.1f} submissions/min")
-    print(f"throughput ratio: {stock_seconds / our_seconds:.2f}x (target >= 1.8x on 2 cores)")
-    if len(set(stock_scores)) != 1 or sorted(stock_scores) != sorted(our_scores):
-        print(f"scores differ: stock {sorted(stock_scores)}, ours {sorted(our_scores)}")
+        copies = reference_copies(chapter, scratch, args.copies)
+        stock, scores["stock"] = stock_serial(chapter, copies, scratch / "stock")
+        print(line("stock nbgrader autograde (serial)", stock, args.copies), flush=True)
+        if args.pool_from:
+            tree = extract(args.pool_from, scratch / "pool-tree")
+            pool, scores["pool"] = autograder_grade(chapter.id, copies, scratch / "pool", args.workers, tree)
+            print(line(f"grade --workers {args.workers}, pool ({args.pool_from})", pool, args.copies), flush=True)
+        ours, scores["cluster"] = autograder_grade(chapter.id, copies, scratch / "cluster", args.workers)
+        print(line(f"grade --workers {args.workers}, LocalCluster", ours, args.copies), flush=True)
+    print(f"throughput ratio, LocalCluster: {stock / ours:.2f}x stock serial (target >= 1.8x on 2 cores)")
+    if args.pool_from:
+        print(f"throughput ratio, pool:         {stock / pool:.2f}x stock serial; LocalCluster / pool time: "
+              f"{ours / pool:.3f}")
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
+    expected = sorted(scores["stock"])
+    if len(set(expected)) != 1 or any(sorted(s) != expected for s in scores.values()):
+        print(f"scores differ: {scores}")
         return 1
-    print(f"every copy scored {our_scores[0]:g} with both")
+    print(f"every copy scored {expected[0]:g} with each")
     return 0
 
 

@@ -2,7 +2,8 @@
 
 One batch grades every fixture of tests/fixtures/autograder_fixtures.py (one student per
 case of the issue's table) with 4 workers, a 10 s cell timeout and a 25 s notebook limit.
-Then: serial and parallel grading agree, a regrade changes nothing, a resubmission that
+Then: one worker and two give exactly the same grades, a regrade grades nothing again and
+changes nothing, identical submissions are graded once, a resubmission that
 dropped cells leaves no stale score, the submissions are never modified, the feedback has
 no hidden test, and nbgrader's own `export` reads the gradebook.
 """
@@ -197,24 +198,36 @@ def test_nbgrader_export_reads_the_gradebook(tiny):
     assert flagged == {c for c, (status, _, _) in EXPECTED.items() if status != "graded"}
 
 
-def test_serial_and_parallel_grading_agree_and_a_regrade_changes_nothing(tiny, tmp_path):
-    subset = tmp_path / "subset"
-    for case in ("reference", "blank", "partly_wrong", "hidden_fail"):
-        shutil.copytree(tiny["submissions"] / case, subset / case)
-    out = tmp_path / "out"
-    serial = grade(tiny["chapter"], subset, out, workers=1, limits=LIMITS, progress=False)
-    csv_after_first = (out / "grades.csv").read_text()
-    parallel = grade(tiny["chapter"], subset, out, workers=2, limits=LIMITS, progress=False)  # a regrade, in parallel
-    first = {r.student: (r.status, r.cell_scores, r.reason) for r in serial.results}
-    again = {r.student: (r.status, r.cell_scores, r.reason) for r in parallel.results}
-    big_batch = {r.student: (r.status, r.cell_scores, r.reason) for r in tiny["batch"].results if r.student in first}
-    assert first == again == big_batch
-    assert (out / "grades.csv").read_text() == csv_after_first
+def gradebook_scores(course: Path) -> dict[str, dict[str, float]]:
+    """student -> {grade id: score} of every graded cell in the course gradebook."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
-        assert len(gb.find_assignment(CHAPTER).submissions) == 4
-        assert gb.find_submission(CHAPTER, "reference").code_score == 10.0
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        return {s.student.id: {g.name: g.score for g in s.notebooks[0].grades}
+                for s in gb.find_assignment(CHAPTER).submissions}
+
+
+def test_two_workers_give_exactly_the_grades_of_one_and_a_regrade_changes_nothing(tiny, tmp_path):
+    subset = tmp_path / "subset"
+    cases = ("reference", "blank", "partly_wrong", "hidden_fail", "edited_tests", "duplicate_grade_id", "os_exit",
+             "wrong_name", "invalid_json")
+    for case in cases:
+        shutil.copytree(tiny["submissions"] / case, subset / case)
+    shutil.copytree(tiny["submissions"] / "reference", subset / "reference_twin")  # the same bytes: graded once
+    one, two = tmp_path / "one", tmp_path / "two"
+    serial = grade(tiny["chapter"], subset, one, workers=1, limits=LIMITS, progress=False)
+    parallel = grade(tiny["chapter"], subset, two, workers=2, limits=LIMITS, progress=False)
+    assert (one / "grades.csv").read_bytes() == (two / "grades.csv").read_bytes()
+    assert gradebook_scores(one) == gradebook_scores(two)
+    assert serial.graded == parallel.graded == len(cases) - 1  # the twin shares the reference's result
+    first = {r.student: (r.status, r.cell_scores, r.reason) for r in serial.results}
+    big_batch = {r.student: (r.status, r.cell_scores, r.reason) for r in tiny["batch"].results if r.student in first}
+    assert {s: first[s] for s in big_batch} == big_batch and first["reference_twin"] == first["reference"]
+    again = grade(tiny["chapter"], subset, one, workers=2, limits=LIMITS, progress=False)  # a regrade
+    assert again.graded == 0 and len(again.reused) == len(cases)  # every readable one reused, none graded again
+    assert (one / "grades.csv").read_bytes() == (two / "grades.csv").read_bytes()
+    assert gradebook_scores(one) == gradebook_scores(two)
+    assert gradebook_scores(one)["reference"]["add_tests"] == 2.0
 
 
 def test_a_regrade_after_a_resubmission_that_dropped_cells_keeps_no_stale_score(tiny, tmp_path):
@@ -261,11 +274,14 @@ def test_a_kernel_that_fails_to_start_is_started_once_more_on_unix_sockets(tiny,
     """A kernel that never answers is no fault of the student's: grade again, once.
 
     Kernels talk to the grader over Unix sockets in a private folder, not TCP ports, so
-    parallel kernels cannot take each other's ports (a CI failure of session 1).
+    parallel kernels cannot take each other's ports (a CI failure of session 1). The worker
+    runs in this process (a LocalCluster of threads), so that the kernel start can fail on cue.
     """
     from nbclient.util import run_sync
 
     from autograder.grade import execute as preprocessors
+    from autograder.grade.cluster import local_cluster
+    from autograder.grade.worker import CHECK_CELL
 
     shutil.copytree(tiny["submissions"] / "reference", tmp_path / "subs" / "reference")
     start_client = preprocessors.GuardedExecute.async_start_new_kernel_client
@@ -273,25 +289,29 @@ def test_a_kernel_that_fails_to_start_is_started_once_more_on_unix_sockets(tiny,
 
     def failing(times: int):
         async def start(self):
-            kernels.append((self.km.transport, Path(self.km.ip).parent))
-            if len(kernels) <= times:
-                raise RuntimeError("Kernel didn't respond in 60 seconds")
+            if self.nb.cells[0].source != CHECK_CELL:  # not the worker's start-up check
+                kernels.append((self.km.transport, Path(self.km.ip).parent))
+                if len(kernels) <= times:
+                    raise RuntimeError("Kernel didn't respond in 60 seconds")
             return await start_client(self)
         monkeypatch.setattr(preprocessors.GuardedExecute, "async_start_new_kernel_client", start)
         monkeypatch.setattr(preprocessors.GuardedExecute, "start_new_kernel_client", run_sync(start))
 
-    failing(times=1)
-    batch = grade(tiny["chapter"], tmp_path / "subs", tmp_path / "out", workers=1, limits=LIMITS, progress=False)
-    result = batch.by_student()["reference"]
-    assert (result.status, result.score) == ("graded", 10.0), result.reason
-    assert [transport for transport, _ in kernels] == ["ipc", "ipc"]
-    assert not any(folder.exists() for _, folder in kernels)  # the socket folders are removed
-    log = tmp_path / "out" / "logs" / CHAPTER / "reference.log"
-    assert "attempt 1: the kernel did not start" in log.read_text()
+    with local_cluster(1, processes=False) as cluster:
+        failing(times=1)
+        batch = grade(tiny["chapter"], tmp_path / "subs", tmp_path / "out", limits=LIMITS, progress=False,
+                      scheduler=cluster.scheduler_address)
+        result = batch.by_student()["reference"]
+        assert (result.status, result.score) == ("graded", 10.0), result.reason
+        assert [transport for transport, _ in kernels] == ["ipc", "ipc"]
+        assert not any(folder.exists() for _, folder in kernels)  # the socket folders are removed
+        log = tmp_path / "out" / "logs" / CHAPTER / "reference.log"
+        assert "attempt 1: the kernel did not start" in log.read_text()
 
-    kernels.clear()
-    failing(times=2)
-    batch = grade(tiny["chapter"], tmp_path / "subs", tmp_path / "out", workers=1, limits=LIMITS, progress=False)
+        kernels.clear()
+        failing(times=2)
+        batch = grade(tiny["chapter"], tmp_path / "subs", tmp_path / "again", limits=LIMITS, progress=False,
+                      scheduler=cluster.scheduler_address)
     result = batch.by_student()["reference"]
     assert len(kernels) == 2
     assert result.status == "error" and "Kernel didn't respond" in result.reason, result.reason

@@ -11,8 +11,9 @@ One batch of the tiny chapter (2 workers) grades:
 * ``e_witness``, ``f_witness``: honest students graded after them on the same workers,
   who report whether a startup file ran in their kernel.
 
-Then ``grade`` itself: it refuses without bubblewrap (or when bubblewrap cannot create
-namespaces) unless ``--unsafe``.
+Then ``grade`` itself: its workers refuse without bubblewrap (or when bubblewrap cannot
+create namespaces), and so does ``grade``, unless ``--unsafe``. Last, a CPU-burning
+submission next to an honest one: each kernel's cgroup keeps the honest one on time.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ import pytest
 from autograder import cli
 from autograder.grade import sandbox
 from autograder.grade.submission import Limits
-from autograder.course import ROOT, Chapter, CourseDir
+from autograder.course import ROOT, Chapter, CourseDir, UsageError
 from autograder.grade.batch import grade
+from autograder.grade.cluster import local_cluster
 from autograder.release.assignment import release_chapter
 from autograder.release.samples import filled, inject
 from fixtures.autograder_fixtures import CHAPTER, SECRET_EXPECTED, TOTAL, computed_once, write_tiny_chapter
@@ -189,7 +191,7 @@ def report(hostile):
 
 def test_the_batch_reports_its_protections(hostile):
     lines = hostile["batch"].protections
-    assert [line.split(":")[0] for line in lines] == ["network", "user", "limits", "files"]
+    assert [line.split(":")[0] for line in lines] == ["network", "user", "limits", "files", "share"]
     log = (hostile["batch"].course.root / "logs" / CHAPTER / "_batch.log").read_text()
     assert "isolation: network: none" in log
 
@@ -224,7 +226,7 @@ def test_reference_answers_and_hidden_tests_cannot_be_read(report):
     assert report["read_samples"].startswith("blocked: ")  # the grader's package is not in the kernel's view
     assert report["read_grader"].startswith("blocked: ")
     # of the autograder, the kernel sees only autograder.runtime, as its working folder's autograder/
-    assert report["read_runtime"] == "ok: ['__init__.py', 'checks.py', 'probe.py']"
+    assert report["read_runtime"] == "ok: ['__init__.py', 'assignment.py', 'checks.py', 'probe.py']"
     assert report["read_root_home"] == "ok: ['.pyenv']" or report["read_root_home"].startswith("blocked")
     assert report["read_own_notebook"] == "blocked: PermissionError"  # nbgrader's copy, with the hidden tests
     assert SECRET_EXPECTED not in json.dumps(report)
@@ -281,30 +283,87 @@ def test_a_cell_timeout_interrupts_the_sandboxed_kernel_and_the_next_cells_score
 # ---------------------------------------------------------------------------
 
 
-def test_grade_refuses_without_bubblewrap_unless_unsafe(hostile, tmp_path, monkeypatch, capsys):
-    real = sandbox.find_tool
-    monkeypatch.setattr(sandbox, "find_tool", lambda name: None if name == "bwrap" else real(name))
+def test_grade_refuses_without_bubblewrap_unless_unsafe(hostile, tmp_path, capsys):
     submissions = tmp_path / "submissions"
     blank = hostile["base"] / "submissions" / "e_witness"
     (submissions / "e_witness").mkdir(parents=True)
     (submissions / "e_witness" / f"{CHAPTER}.ipynb").write_bytes((blank / f"{CHAPTER}.ipynb").read_bytes())
-    args = ["grade", str(hostile["chapter"].path), str(submissions), "--workers", "1", "--no-progress",
+    args = ["grade", str(hostile["chapter"].path), str(submissions), "--no-progress",
             "--cell-timeout", "10", "--time-limit", "30"]
 
-    with pytest.raises(sandbox.IsolationUnavailable, match="bwrap not found.*apt-get install bubblewrap.*--unsafe"):
-        grade(hostile["chapter"], submissions, tmp_path / "refused", limits=LIMITS, progress=False)
-    assert cli.main([*args, "--out", str(tmp_path / "refused")]) == 2
+    with local_cluster(1, env={sandbox.BWRAP_ENV: str(tmp_path / "nowhere" / "bwrap")}) as cluster:
+        with pytest.raises(UsageError, match=r"no worker of tcp://\S+ can grade: worker tcp://\S+: cannot isolate the "
+                                             r"students' kernels: bwrap not found.*apt-get install bubblewrap.*--unsafe"):
+            grade(hostile["chapter"], submissions, tmp_path / "refused", limits=LIMITS, progress=False,
+                  scheduler=cluster.scheduler_address)
+        assert cli.main([*args, "--out", str(tmp_path / "refused"), "--scheduler", cluster.scheduler_address]) == 2
     assert "bwrap not found" in capsys.readouterr().err
-    assert not (tmp_path / "refused").exists()
+    assert not (tmp_path / "refused" / "grades.csv").exists() and not (tmp_path / "refused" / "autograded").exists()
 
-    code = cli.main([*args, "--out", str(tmp_path / "unsafe"), "--unsafe", "--table"])
+    code = cli.main([*args, "--out", str(tmp_path / "unsafe"), "--unsafe", "--table", "--workers", "1"])
     out, err = capsys.readouterr()
     assert code == 0, out + err
     assert "none: --unsafe" in out and "without isolation" in err
     assert re.search(rf"e_witness\s+{TOTAL:g}/{TOTAL:g}\s+graded", out), out
 
 
-def test_grade_refuses_when_bubblewrap_cannot_create_namespaces(hostile, tmp_path, monkeypatch):
-    monkeypatch.setattr(sandbox, "probe", lambda _: "bwrap: No permissions to create new namespace")
-    with pytest.raises(sandbox.IsolationUnavailable, match="No permissions to create new namespace.*--unsafe"):
-        grade(hostile["chapter"], hostile["base"] / "submissions", tmp_path / "out", limits=LIMITS, progress=False)
+def test_grade_refuses_when_bubblewrap_cannot_create_namespaces(hostile, tmp_path):
+    fake = tmp_path / "bwrap"  # fails as bubblewrap does in a container without the right to create namespaces
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    with local_cluster(1, env={sandbox.BWRAP_ENV: str(fake)}) as cluster:
+        with pytest.raises(UsageError, match="No permissions to create new namespace.*--unsafe"):
+            grade(hostile["chapter"], hostile["base"] / "submissions", tmp_path / "out", limits=LIMITS,
+                  progress=False, scheduler=cluster.scheduler_address)
+
+
+# ---------------------------------------------------------------------------
+# fair share: a busy submission next to an honest one
+# ---------------------------------------------------------------------------
+
+BURNER_CELL = r'''
+import os
+born = os.pipe()  # (read end, write end)
+for _ in range(200):  # busy processes, each in a session of its own: out of the kernel's process group
+    if os.fork() == 0:
+        os.setsid()
+        os.close(born[1])
+        os.read(born[0], 1)  # returns once every process is born (the kernel closed its end)
+        while True:
+            pass
+os.close(born[1])
+print("BURNING", 200)
+'''
+BUSY_LINE = "_busy = sum(i * i for i in range(2_000_000))  # about 0.3 s of one CPU\n"
+
+
+def test_a_cpu_burning_submission_does_not_starve_an_honest_one(tmp_path):
+    """Graded at the same time on two workers: 200 busy processes share their kernel's one CPU.
+
+    Without a share per kernel the honest kernel would get about 1/200 of a CPU, and each of
+    its busy answer cells would run past the 15 s cell timeout (0 points).
+    """
+    source = write_tiny_chapter(tmp_path / "src")
+    chapter = Chapter.resolve(str(source))
+    release = release_chapter(CourseDir(tmp_path / "release"), chapter)
+    release_nb = nbformat.read(release / f"{CHAPTER}.ipynb", as_version=4)
+    reference = filled(release_nb, nbformat.read(source, as_version=4))
+    burner = with_cell(reference, BURNER_CELL)
+    for number in range(4):
+        burner.cells.insert(3 + number, nbformat.v4.new_code_cell(f"time.sleep(10)  # still burning ({number})"))
+    honest = nbformat.from_dict(json.loads(json.dumps(reference)))
+    for cell in honest.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id", "").endswith("_answer"):
+            cell.source = BUSY_LINE + cell.source
+    submissions = tmp_path / "submissions"
+    for student, nb in (("a_burner", burner), ("b_honest", honest)):
+        (submissions / student).mkdir(parents=True)
+        nbformat.write(nb, submissions / student / f"{CHAPTER}.ipynb")
+    batch = grade(chapter, submissions, tmp_path / "out", workers=2, limits=Limits(cell_timeout=15, time_limit=90),
+                  progress=False)
+    assert any(line.startswith("share: a cgroup") for line in batch.protections), batch.protections
+    results = batch.by_student()
+    graded = nbformat.read(batch.course.autograded("a_burner", CHAPTER) / f"{CHAPTER}.ipynb", as_version=4)
+    streams = ["".join(o.get("text", "") for o in c.get("outputs", [])) for c in graded.cells]
+    assert any("BURNING 200\n" in text for text in streams)  # (a starved kernel sends its print in pieces)
+    assert (results["b_honest"].status, results["b_honest"].score) == ("graded", TOTAL), results["b_honest"].reason

@@ -1,17 +1,22 @@
-"""``grade``: a batch of submissions in, grades.csv + feedback + the nbgrader gradebook out.
+"""``grade``: submissions in, grades.csv + feedback + the nbgrader gradebook out, graded on a dask cluster.
 
 Steps:
 
-1. the course directory is (re)generated for the chapter (``autograder.release``):
-   a gradebook holding only the assignment (the template every submission is
-   graded in) and the course gradebook ``OUT/gradebook.db``;
-2. the submissions are collected (``autograder.grade.collect``); a notebook that
-   cannot be read, or cannot be found, or a submission holding a symbolic link, gets 0
-   points and a reason right away;
-3. each readable notebook is copied to ``submitted/<student>/<chapter>/`` and
-   graded by ``autograder.grade.submission.grade_student``, in ``workers`` processes;
-4. each result is merged into the course gradebook as it arrives
-   (``autograder.gradebook``), then grades.csv is written.
+1. the cluster starts (``autograder.grade.cluster``: a LocalCluster, or the workers of an
+   existing scheduler, each checking its environment and its sandbox) while the
+   submissions are collected (``autograder.grade.collect``) and, for each chapter found,
+   the course directory is (re)generated (``prepare_course``: source, release, a gradebook
+   holding only the assignment, the course gradebook ``OUT/gradebook.db``) and packed into
+   content-addressed bundles (``autograder.grade.bundles``);
+2. a notebook that cannot be read, or cannot be found, or a submission holding a symbolic
+   link, gets 0 points and a reason right away (``triage``); each readable one is copied to ``submitted/<student>/<chapter>/``;
+3. a notebook whose result is stored (``autograder.grade.results``: same release, same
+   bytes) is not graded again; the others become one task each on the cluster
+   (``autograder.grade.worker.grade_task``), one per distinct notebook, next to the
+   chapter's reference run when its expected values are not cached yet;
+4. the client, the only writer, takes each result as it arrives: it stores it, writes the
+   student's files, merges the grades into the course gradebook
+   (``autograder.grade.gradebook``), and at the end writes grades.csv.
 
 The submissions themselves are only ever read.
 """
@@ -20,56 +25,56 @@ from __future__ import annotations
 
 import fcntl
 import html
-import multiprocessing
 import shutil
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
-import nbformat
-from tqdm import tqdm
-
-from autograder.grade.submission import (
-    ATTENTION,
-    ERROR,
-    MISSING,
-    UNREADABLE,
-    Limits,
-    Result,
-    Task,
-    grade_student,
-    quiet_nbgrader,
-)
-from autograder.grade import sandbox
-from autograder.course import Chapter, CourseDir, UsageError, file_logger
-from autograder.release.assignment import add_student_files, generate_assignment, prepare_source
-from autograder.grade.report import write_csv
-from autograder.grade.rubric import rubric_texts
-from autograder.grade.score import ensure_expectations
-from autograder.plumbing import ensure_tools_on_path, public_lines, secret_lines
+from autograder.course import Chapter, ClusterLost, CourseDir, UsageError, file_logger
+from autograder.grade import bundles, sandbox
+from autograder.grade.cluster import ALLOWED_FAILURES, Cluster, connect
 from autograder.grade.collect import Submission, Unreadable, collect, read_notebook
+from autograder.grade.dispatch import Prepared, Work, outcomes
+from autograder.grade.environment import expected
+from autograder.grade.progress import Progress
+from autograder.grade.report import write_csv
+from autograder.grade.results import Outcome, ResultStore, result_key, submission_digest, write_files
+from autograder.grade.score import expectations_of
+from autograder.grade.submission import ATTENTION, ERROR, MISSING, UNREADABLE, Limits, Result, quiet_nbgrader
+from autograder.grade.worker import WorkerChecks
+from autograder.plumbing import ensure_tools_on_path
+from autograder.release import reference_run
+from autograder.release.assignment import add_student_files, chapter_data_files, generate_assignment, prepare_source
+
 
 @dataclass
 class Batch:
     """The outcome of one ``grade`` run."""
 
-    chapter: str
+    chapters: list[str]
     course: CourseDir
     results: list[Result] = field(default_factory=list)
     seconds: float = 0.0
     protections: list[str] = field(default_factory=list)  # how the kernels were isolated (autograder.grade.sandbox)
+    refused: dict[str, str] = field(default_factory=dict)  # worker -> why it took no task (autograder.grade.worker)
+    reused: list[tuple[str, str]] = field(default_factory=list)  # (chapter, student): result stored by an earlier run
+    graded: int = 0  # distinct notebooks graded by this run (identical submissions are graded once)
+    unmatched: list[str] = field(default_factory=list)  # a whole course: students with no notebook named after a chapter
+    writing: float = 0.0  # seconds the client spent keeping results and writing them (files, gradebook)
+
+    @property
+    def chapter(self) -> str:
+        return ", ".join(self.chapters)
 
     @property
     def attention(self) -> list[Result]:
         return [r for r in self.results if r.status in ATTENTION]
 
-    def by_student(self) -> dict[str, Result]:
-        return {r.student: r for r in self.results}
+    def by_student(self, chapter: str | None = None) -> dict[str, Result]:
+        return {r.student: r for r in self.results if chapter in (None, r.chapter)}
 
 
 # ---------------------------------------------------------------------------
@@ -168,68 +173,38 @@ def triage(submission: Submission, course: CourseDir, chapter: str) -> tuple[Res
 
 
 # ---------------------------------------------------------------------------
-# running the tasks
+# the chapters
 # ---------------------------------------------------------------------------
 
 
-def _ready() -> bool:
-    return True
+def prepare_chapter(course: CourseDir, chapter: Chapter, limits: Limits, isolated: bool, log) -> Prepared:
+    """The chapter's course directory (``prepare_course``), packed into the bundles its tasks read."""
+    from autograder.grade.gradebook import max_code_score
+
+    with quiet_nbgrader():
+        template = prepare_course(course, chapter, log)
+        max_score = max_code_score(f"sqlite:///{template}", chapter.id)
+    data_dir = _data_dir()
+    data = bundles.pack_data([data_dir / path.name for path in chapter_data_files(chapter)
+                              if (data_dir / path.name).is_file()])
+    release = bundles.pack_release(course, chapter, template, {"limits": limits.to_json(), "isolated": isolated}, data)
+    ran = reference_run.kept(chapter.path)  # None: the batch runs it, as a task of its own
+    return Prepared(chapter, release, data, max_score, None if ran is None else expectations_of(ran))
 
 
-class Workers:
-    """``n`` grading processes; with ``n == 1`` submissions are graded in this process, in order.
+def plan(found: list[Submission], chapters: list[Chapter], whole_course: bool
+         ) -> tuple[list[tuple[Chapter, Submission]], list[str]]:
+    """Which submission is graded for which chapter, and the students none of whose notebooks is a chapter's.
 
-    The processes come from a forkserver that has already imported the grader, and are
-    started as soon as the batch begins, while the course directory is being prepared.
-    A process that dies (it should not: student code runs in its own kernel process) is
-    replaced, and its submissions are graded again once.
+    One chapter: every student who submitted anything (``triage`` picks the notebook). A whole
+    course: for each chapter, the students who submitted a notebook named ``<chapter>.ipynb``.
     """
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self.pool: ProcessPoolExecutor | None = None
-
-    def start(self) -> "Workers":
-        if self.n > 1:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["autograder.grade.submission"])
-            self.pool = ProcessPoolExecutor(max_workers=self.n, mp_context=context)
-            for _ in range(self.n):
-                self.pool.submit(_ready)
-        return self
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-            self.pool = None
-
-    def run(self, tasks: list[Task], on_result: Callable[[Result], None]) -> None:
-        if self.n <= 1:
-            for task in tasks:
-                on_result(grade_student(task))
-            return
-        queue, attempts = list(tasks), {}
-        while queue:
-            if self.pool is None:
-                self.start()
-            running: dict[Future, Task] = {self.pool.submit(grade_student, task): task for task in queue}
-            queue = []
-            while running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    task = running.pop(future)
-                    try:
-                        result = future.result()
-                    except BrokenProcessPool:
-                        attempts[task.student] = attempts.get(task.student, 0) + 1
-                        if attempts[task.student] <= 1:
-                            queue.append(task)
-                        else:
-                            on_result(Result(task.student, ERROR, "grading failed: the grading process crashed twice"))
-                        continue
-                    on_result(result)
-            if queue:
-                self.close()
+    if not whole_course:
+        return [(chapters[0], submission) for submission in found], []
+    pairs = [(chapter, submission) for chapter in chapters for submission in found
+             if submission.choose(chapter.id)[1] == "" and submission.choose(chapter.id)[0] is not None]
+    matched = {submission.student for _, submission in pairs}
+    return pairs, [submission.student for submission in found if submission.student not in matched]
 
 
 # ---------------------------------------------------------------------------
@@ -237,33 +212,8 @@ class Workers:
 # ---------------------------------------------------------------------------
 
 
-class Progress:
-    """tqdm bar: students done, failed (not gradable or grading failed), and remaining."""
-
-    def __init__(self, total: int, chapter: str, enabled: bool) -> None:
-        self.total, self.done, self.failed = total, 0, 0
-        self.bar = tqdm(total=total, desc=f"grading {chapter}", unit="student", disable=not enabled,
-                        file=sys.stderr, dynamic_ncols=True)
-        self._show()
-
-    def _show(self) -> None:
-        remaining = self.total - self.done - self.failed
-        self.bar.set_postfix_str(f"done {self.done}, failed {self.failed}, remaining {remaining}")
-
-    def update(self, result: Result) -> None:
-        if result.status in (UNREADABLE, MISSING, ERROR):
-            self.failed += 1
-        else:
-            self.done += 1
-        self._show()
-        self.bar.update(1)
-
-    def close(self) -> None:
-        self.bar.close()
-
-
 def grade(
-    chapter: Chapter,
+    chapters: Chapter | list[Chapter],
     submissions: Path,
     out: Path,
     workers: int = 1,
@@ -271,40 +221,66 @@ def grade(
     library: str = "student",
     progress: bool = True,
     unsafe: bool = False,
+    scheduler: str | None = None,
 ) -> Batch:
-    """Grade every submission of ``chapter`` found in ``submissions``; see the module docstring.
+    """Grade the submissions of ``chapters`` found in ``submissions``; see the module docstring.
 
-    Each kernel runs isolated (``autograder.grade.sandbox``); without the tools for that, ``grade``
-    refuses (``UsageError``) unless ``unsafe``: then kernels run as plain processes.
+    ``chapters``: one ``Chapter`` (every student who submitted anything gets a row; the only
+    notebook a student submitted is graded whatever its name), or a list of them, a whole
+    course (each chapter's row for each student who submitted ``<chapter>.ipynb``; only the
+    chapters found are prepared).
 
-    The kernels import the release's student edition of ``solutions`` (``autograder.release.student_edition``),
-    the only ``library`` there is: with the installed, full package a submission could import
-    the reference answers (``from solutions.activations import relu``).
+    The tasks run on a LocalCluster of ``workers`` processes, or on the cluster of the dask
+    scheduler at ``scheduler``. Each kernel runs isolated (``autograder.grade.sandbox``); a
+    worker without the tools for that takes no task, and with no worker left ``grade``
+    refuses (``UsageError``), unless ``unsafe``: then kernels run as plain processes.
+
+    The kernels import the release's student edition of ``solutions``
+    (``autograder.release.student_edition``), the only ``library`` there is: with the
+    installed, full package a submission could import the reference answers.
     """
     started = time.monotonic()
+    whole_course = not isinstance(chapters, Chapter)
+    chapters = list(chapters) if whole_course else [chapters]
     if workers < 1:
         raise UsageError(f"--workers {workers}: must be at least 1")
     if library != "student":
         raise UsageError(f"--library {library}: the only choice is 'student' (the release's student edition "
                          "of `solutions`); the full library would give the students' code the reference answers")
     check_paths(submissions, out)
-    isolation = None if unsafe else sandbox.detect(limits.memory, str(_data_dir()))
-    if isolation is None:
+    if unsafe:
         print("warning: grading without isolation (--unsafe): student code runs with the grader's rights",
               file=sys.stderr)
     course = CourseDir(out.resolve())
     course.create()
-    with _exclusive(course):
-        pool = Workers(workers).start()  # the workers start up while the course directory is prepared
+    batch = Batch([], course)
+    checks = WorkerChecks(expected(), isolated=not unsafe, memory=limits.memory)
+    with _exclusive(course), _starting(workers, scheduler, checks) as starting:
         try:
-            batch = _grade_with(pool, chapter, submissions, course, limits, progress, isolation)
+            _grade_with(batch, starting, chapters, whole_course, submissions, limits, progress, unsafe)
         finally:
-            pool.close()
-    batch.results.sort(key=lambda r: r.student)
-    write_csv(course.grades_csv, chapter.id, batch.results)
-    shutil.rmtree(course.work(chapter.id) / "unzipped", ignore_errors=True)
+            for chapter in batch.chapters:  # also when the batch stopped: the rows of what was done
+                rows = sorted((r for r in batch.results if r.chapter == chapter), key=lambda r: r.student)
+                if rows:
+                    write_csv(course.grades_csv, chapter, rows)
+            shutil.rmtree(course.root / ".work" / "unzipped", ignore_errors=True)
+    batch.results.sort(key=lambda r: (r.chapter, r.student))
     batch.seconds = time.monotonic() - started
     return batch
+
+
+@contextmanager
+def _starting(workers: int, scheduler: str | None, checks: WorkerChecks):
+    """The cluster, started in the background (``Future[Cluster]``), closed at the end."""
+    with ThreadPoolExecutor(1, thread_name_prefix="cluster") as pool:
+        starting = pool.submit(connect, workers, scheduler, checks)
+        try:
+            yield starting
+        finally:
+            try:
+                starting.result().close()
+            except BaseException:  # noqa: BLE001 - it failed to start: there is nothing to close
+                pass
 
 
 @contextmanager
@@ -318,57 +294,94 @@ def _exclusive(course: CourseDir):
         yield
 
 
-def _grade_with(pool: Workers, chapter: Chapter, submissions: Path, course: CourseDir, limits: Limits,
-                progress: bool, isolation: sandbox.Sandbox | None = None) -> Batch:
+def _grade_with(batch: Batch, starting: Future, chapters: list[Chapter], whole_course: bool, submissions: Path,
+                limits: Limits, progress: bool, unsafe: bool) -> None:
     from nbgrader.api import Gradebook
 
-    from autograder.grade.gradebook import max_code_score, merge, remember_lms_user_id
+    from autograder.grade.gradebook import merge, remember_lms_user_id
 
-    log = file_logger("autograder.grade", course.root / "logs" / chapter.id / "_batch.log")
-    with quiet_nbgrader():
-        template = prepare_course(course, chapter, log)
-        max_score = max_code_score(f"sqlite:///{template}", chapter.id)
-    source_nb = nbformat.read(chapter.path, as_version=4)
-    secrets, public = tuple(secret_lines(source_nb)), tuple(public_lines(source_nb))
-    rubrics = tuple(rubric_texts(source_nb).items())
-    data_dir = str(_data_dir())
-    expectations = ensure_expectations(chapter.path, course.work(chapter.id), log)
+    course = batch.course
+    found = collect(submissions, course.root / ".work" / "unzipped")
+    pairs, batch.unmatched = plan(found, chapters, whole_course)
+    if whole_course and not pairs:
+        raise UsageError(f"{submissions}: no notebook is named after a chapter "
+                         f"({', '.join(f'{c.id}.ipynb' for c in chapters)})")
+    logs = {c.id: file_logger(f"autograder.grade.{c.id}", course.root / "logs" / c.id / "_batch.log")
+            for c in chapters if not whole_course or any(c == chapter for chapter, _ in pairs)}
+    prepared = {c.id: prepare_chapter(course, c, limits, not unsafe, logs[c.id]) for c in chapters if c.id in logs}
+    batch.chapters = list(prepared)
+    cluster: Cluster = starting.result()  # no worker can grade: UsageError, before anything is graded
+    batch.refused = dict(cluster.refused)
+    kernels = None if unsafe else next(iter(cluster.ready.values()))
+    batch.protections = sandbox.protections(kernels, sandbox.cpu_seconds(limits.time_limit))
+    for log in logs.values():
+        for line in batch.protections:
+            log.info("isolation: %s", line)
+        for worker, why in batch.refused.items():
+            log.warning("worker %s refused to grade: %s", worker, why)
+    if cluster.allowed_failures != ALLOWED_FAILURES:
+        print(f"note: {cluster.address} runs a task again {cluster.allowed_failures} times when its worker dies "
+              "(set DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1 where the scheduler starts)", file=sys.stderr)
 
-    found = collect(submissions, course.work(chapter.id) / "unzipped")
-    batch = Batch(chapter.id, course, protections=sandbox.protections(isolation, sandbox.cpu_seconds(limits.time_limit)))
-    for line in batch.protections:
-        log.info("isolation: %s", line)
-    bar = Progress(len(found), chapter.id, progress)
-    gradebook = Gradebook(course.db_url)
+    store, gradebook = ResultStore(course.root / ".work" / "results"), Gradebook(course.db_url)
+    bar: Progress | None = None
 
     def record(result: Result) -> None:
-        result.max_score = max_score
+        result.max_score = prepared[result.chapter].max_score
         if result.status in (UNREADABLE, MISSING, ERROR):
             result.score = 0.0
-            _placeholder_feedback(course, chapter.id, result)
-        merge(gradebook, chapter.id, result)
+            _placeholder_feedback(course, result.chapter, result)
+        merge(gradebook, result.chapter, result)
         batch.results.append(result)
-        bar.update(result)
-        log.info("%s: %s %g/%g %s", result.student, result.status, result.score, result.max_score, result.reason)
+        if bar is not None:
+            bar.update(result)
+        logs[result.chapter].info("%s: %s %g/%g %s", result.student, result.status, result.score, result.max_score,
+                                  result.reason)
 
+    waiting: dict[str, list[tuple[str, str, str]]] = {}  # result key -> (chapter, student, note) of each submitter
+
+    def deliver(key: str, outcome: Outcome) -> None:
+        for chapter, student, note in waiting.pop(key):
+            write_files(course, chapter, student, outcome)
+            record(outcome.graded.result(student, chapter, note, str(course.log(student, chapter).relative_to(course.root))))
+
+    work: dict[str, Work] = {}
     try:
-        tasks = []
         for submission in found:
             remember_lms_user_id(gradebook, submission.student, submission.lms_user_id)
+        for chapter, submission in pairs:
             early, note = triage(submission, course, chapter.id)
             if early is not None:
+                early.chapter = chapter.id
                 record(early)
                 continue
-            tasks.append(Task(
-                root=str(course.root), chapter=chapter.id, student=submission.student, template_db=str(template),
-                limits=limits, data_dir=data_dir, secrets=secrets, public=public, note=note,
-                expectations=str(expectations), sandbox=isolation, rubrics=rubrics,
-            ))
-        pool.run(tasks, record)
+            folder = course.submitted(submission.student, chapter.id)
+            notebook = (folder / f"{chapter.id}.ipynb").read_bytes()
+            timestamp = (folder / "timestamp.txt").read_bytes() if (folder / "timestamp.txt").is_file() else None
+            key = result_key(prepared[chapter.id].release.digest, submission_digest(notebook, timestamp))
+            waiting.setdefault(key, []).append((chapter.id, submission.student, note))
+            work[key] = Work(chapter.id, notebook, timestamp)
+        for key in list(work):
+            stored = store.get(key)
+            if stored is not None:
+                batch.reused += [(chapter, student) for chapter, student, _ in waiting[key]]
+                del work[key]
+                deliver(key, stored)
+        bar = Progress(len(pairs), list(batch.results), batch.chapter, progress)
+        for key, outcome in outcomes(cluster, work, prepared):
+            started = time.perf_counter()
+            store.put(key, outcome)
+            batch.graded += 1
+            deliver(key, outcome)
+            batch.writing += time.perf_counter() - started
+    except ClusterLost as lost:
+        graded = len(batch.results)
+        raise ClusterLost(f"{lost}; {graded} of {len(pairs)} notebooks are done and kept in {store.root}: run the same "
+                          "command again to grade the rest") from None
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
         gradebook.close()
-    return batch
 
 
 def _data_dir() -> Path:

@@ -86,10 +86,12 @@ class GuardedExecute(Execute):
         self._log_file = kernels.open_kernel_log(Path(self.kernel_log)) if self.kernel_log else None
         watchdog.start()
         self._socket_folder = None
+        self._cgroup = None
         try:
             return super().preprocess(nb, resources, km)
         finally:
             watchdog.cancel()
+            kernels.release_cgroup(self._cgroup)
             kernels.remove_sockets(self._socket_folder)
             if self._log_file is not None:
                 self._log_file.close()
@@ -112,6 +114,7 @@ class GuardedExecute(Execute):
             workdir = kwargs.get("cwd") or self.resources.get("metadata", {}).get("path") or os.getcwd()
             options["env"] = kernels.isolate(self.km, self.sandbox, workdir, self._socket_folder, options["env"],
                                              sandboxes.cpu_seconds(self.time_limit))
+            self._cgroup = self.km.cgroup
         kwargs.update(options)
         await super().async_start_new_kernel(**kwargs)
 

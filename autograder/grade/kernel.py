@@ -7,7 +7,9 @@ sandbox (``autograder.grade.sandbox``: bubblewrap, setpriv, prlimit); with ``--u
 it is an ordinary local process. Either way it runs:
 
 * in its own session and process group (jupyter_client starts it so), which
-  ``kill_kernel`` kills as a whole, children included;
+  ``kill_kernel`` kills as a whole, children included; a sandboxed kernel also in a cgroup
+  of its own (``autograder.grade.fair_share``), whose every process ``kill_kernel`` kills,
+  those that left the session too, and which ``release_cgroup`` deletes afterwards;
 * talking to the grader over Unix sockets in a private folder (``use_private_sockets``),
   not TCP ports: with TCP, a port chosen free can be taken by another kernel before
   this one binds it (parallel grading starts many kernels at once), and the kernel
@@ -32,6 +34,7 @@ from typing import IO, Any
 
 from jupyter_client.manager import AsyncKernelManager
 
+from autograder.grade import fair_share
 from autograder.grade import sandbox as sandboxes
 
 SINGLE_THREAD = {
@@ -70,6 +73,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     wrapper: list[str] = []
     kernel_uid: int | None = None  # owner of the connection file (the grader is root)
+    cgroup: fair_share.KernelCgroup | None = None  # the kernel's share of the machine
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         return [*self.wrapper, *super().format_kernel_cmd(extra_arguments)]
@@ -116,7 +120,16 @@ def isolate(km: SandboxedKernelManager, sandbox: sandboxes.Sandbox, workdir: str
     private = sandboxes.prepare_private_folder(Path(folder), uid, sandbox.font_cache)
     km.kernel_uid = uid
     km.wrapper = sandboxes.command(sandbox, os.path.abspath(workdir), folder, uid, cpu_seconds)
+    if sandbox.share.available:
+        km.cgroup = fair_share.KernelCgroup.create(sandbox.share, sandbox.memory, sandbox.processes)
+        km.wrapper = [*km.cgroup.launcher(), *km.wrapper]
     return sandboxes.environment(env, private)
+
+
+def release_cgroup(cgroup: fair_share.KernelCgroup | None) -> None:
+    """Kill whatever the kernel left running and delete its cgroup."""
+    if cgroup is not None:
+        cgroup.remove()
 
 
 def kernel_process_group(km: Any) -> int | None:
@@ -125,7 +138,9 @@ def kernel_process_group(km: Any) -> int | None:
 
 
 def kill_kernel(km: Any) -> bool:
-    """Kill the kernel's whole process group at once (SIGKILL cannot be caught or ignored)."""
+    """Kill the kernel's whole process group at once (SIGKILL cannot be caught or ignored), and its cgroup."""
+    if getattr(km, "cgroup", None) is not None:
+        km.cgroup.kill()
     group = kernel_process_group(km)
     if not group:
         return False

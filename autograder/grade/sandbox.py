@@ -18,6 +18,8 @@ which refuses with a ``UsageError`` when the tools are missing or do not work he
   is not root, a user namespace (``bwrap --unshare-user --uid 65534``) instead;
 * **limits** (``prlimit``): address space, processes, open files, file size, no core
   dumps, CPU seconds;
+* **a share of the machine** (``autograder.grade.fair_share``): a cgroup of its own per kernel,
+  with one CPU, its memory and its processes, which every process it starts stays in;
 * **files**: an allowlist of read-only mounts (``mount_arguments``): the system, the
   Python installation, the venv, the course data and the kernel's working folder
   (``autograded/<student>/<chapter>/``, read-only, where nbgrader put the release's student
@@ -41,16 +43,19 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from autograder.course import UsageError
+from autograder.grade import fair_share as fair_shares
 
 GiB, MiB = 2**30, 2**20
 KERNEL_UID_BASE = 0x7000_0000  # above the ids of users, systemd's dynamic users and container ranges
 NAMESPACE_UID = 65534  # the kernel's uid inside a user namespace (grader not root)
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 INSTALL_HINT = "install it with `apt-get install bubblewrap util-linux` (Debian/Ubuntu)"
+#: where bubblewrap is, when it is not on PATH (a cluster node with its own installation)
+BWRAP_ENV = "AUTOGRADER_BWRAP"
 PASSED_VARIABLES = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                     "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS", "PYDEVD_DISABLE_FILE_VALIDATION",
                     "DNN_COURSE_DATA", "JUPYTER_PLATFORM_DIRS")
@@ -78,10 +83,21 @@ class Sandbox:
     readable: tuple[str, ...] = ()  # host paths mounted read-only at the same place
     hidden: tuple[str, ...] = ()  # folders inside ``readable`` replaced by an empty one
     font_cache: tuple[str, ...] = ()  # matplotlib's font list, copied into each kernel's home
+    share: fair_shares.FairShare = fair_shares.FairShare(0, why_not="not detected")  # each kernel's cgroup
 
     @property
     def user_namespace(self) -> bool:
         return self.setpriv is None
+
+    @property
+    def process_limit(self) -> int:
+        """Processes and threads of a kernel's uid: fewer when no cgroup shares the CPU (the fallback)."""
+        return self.processes if self.share.available else min(self.processes, fair_shares.FALLBACK_PROCESSES)
+
+    def for_data(self, data_dir: str, memory: int) -> "Sandbox":
+        """The same sandbox with ``data_dir`` readable instead, and kernels of ``memory`` bytes."""
+        readable, hidden = readable_paths(data_dir)
+        return replace(self, readable=readable, hidden=hidden, memory=memory)
 
 
 # ---------------------------------------------------------------------------
@@ -90,7 +106,9 @@ class Sandbox:
 
 
 def find_tool(name: str) -> str | None:
-    """The path of a command-line tool, or None (tests replace this to simulate a missing tool)."""
+    """The path of a command-line tool, or None; bubblewrap's is ``$AUTOGRADER_BWRAP`` when that is set."""
+    if name == "bwrap" and os.environ.get(BWRAP_ENV):
+        return shutil.which(os.environ[BWRAP_ENV])
     return shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/bin", "/bin", "/usr/sbin"]))
 
 
@@ -251,7 +269,7 @@ def command(sandbox: Sandbox, workdir: str, private: str, uid: int | None, cpu_s
     else:
         user = [sandbox.setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
                 "--inh-caps=-all", "--bounding-set=-all", "--"]
-    limits = [sandbox.prlimit, f"--as={sandbox.memory}", f"--nproc={sandbox.processes}",
+    limits = [sandbox.prlimit, f"--as={sandbox.memory}", f"--nproc={sandbox.process_limit}",
               f"--nofile={sandbox.open_files}", f"--fsize={sandbox.file_size}", "--core=0",
               f"--cpu={cpu_seconds}", "--"]
     return [*bwrap, "--", *user, *limits]
@@ -308,13 +326,15 @@ def detect(memory: int, data_dir: str) -> Sandbox:
     as_root = os.geteuid() == 0
     missing = missing_tools(as_root)
     if missing:
+        where = f" ({BWRAP_ENV}={os.environ[BWRAP_ENV]})" if "bwrap" in missing and os.environ.get(BWRAP_ENV) else ""
         raise IsolationUnavailable(
-            f"cannot isolate the students' kernels: {', '.join(missing)} not found; {INSTALL_HINT}, "
+            f"cannot isolate the students' kernels: {', '.join(missing)} not found{where}; {INSTALL_HINT}, "
             "or pass --unsafe to grade without isolation (only for notebooks you trust)")
     readable, hidden = readable_paths(data_dir)
     sandbox = Sandbox(
         bwrap=find_tool("bwrap"), prlimit=find_tool("prlimit"), setpriv=find_tool("setpriv") if as_root else None,
         memory=memory, readable=readable, hidden=hidden, font_cache=matplotlib_font_cache(),
+        share=fair_shares.detect(),
     )
     problem = probe(sandbox)
     if problem:
@@ -352,9 +372,10 @@ def protections(sandbox: Sandbox | None, cpu_seconds: int) -> list[str]:
     return [
         "network: none (bwrap --unshare-net; pid, ipc, uts namespaces of its own)",
         user,
-        f"limits: as={_size(sandbox.memory)} nproc={sandbox.processes} nofile={sandbox.open_files} "
+        f"limits: as={_size(sandbox.memory)} nproc={sandbox.process_limit} nofile={sandbox.open_files} "
         f"fsize={_size(sandbox.file_size)} core=0 cpu={cpu_seconds}s (prlimit)",
         "files: allowlist (system, Python, venv, data: read-only; working folder with the release's solutions "
         "and autograder.runtime read-only; a private writable HOME and TMPDIR, removed afterwards; no course "
         "files, no repository)",
+        sandbox.share.describe(sandbox.memory, sandbox.processes),
     ]

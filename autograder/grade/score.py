@@ -1,10 +1,11 @@
 """Sealed scoring, step 2: the grader compares, outside the student's process, and decides the points.
 
-* **Expectations** (``ensure_expectations``): the chapter's reference run
+* **Expectations** (``expectations_of``): the chapter's reference run
   (``autograder.release.reference_run``: the source notebook with its reference answers,
   once, in a trusted kernel) has its test cells in expect form (``autograder.grade.seal``),
   which records every check's name, kind and arguments as data; the reference's own values
-  must pass when compared here.
+  must pass when compared here. A batch takes them from the reference run's cache, or runs
+  it as a task of its own next to the first submissions (``autograder.grade.worker.reference_task``).
 * **Scores** (``ScoreTestCells``, after a submission ran): each received value is
   compared with its expectation by the same ``autograder.runtime.checks`` function the
   notebook uses, and the test cell's outputs become the grader's verdict: ``ok: <name>``
@@ -23,15 +24,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
-import json
-from pathlib import Path
 from typing import Any
 
 import nbformat
 import numpy as np
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import Any as AnyTrait
 
 from autograder.grade.feedback import EXPLAIN, HIDDEN_TESTS_CHECK, RED, RESET, SEALED_ERROR
 from autograder.grade.seal import SENT, REQUIRED, SOURCES, SealingError, rewrite
@@ -129,25 +128,6 @@ def expectations_of(executed_nb) -> dict[str, list[dict]]:
     return expectations
 
 
-def ensure_expectations(source_path: Path, work: Path, log=None) -> Path:
-    """``work/expectations.json``: the chapter's expected values, from its reference run (kept in jupyter-cache,
-    so a chapter the website or another course folder already ran is not run again)."""
-    from autograder.release import reference_run
-
-    if log:
-        log.info("expected values of %s from its reference run", source_path.name)
-    expectations = expectations_of(reference_run.executed(source_path))
-    path = work / "expectations.json"
-    partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps({"cells": expectations}), encoding="utf-8")
-    partial.replace(path)
-    return path
-
-
-def load_expectations(path: str | Path) -> dict[str, list[dict]]:
-    return json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
-
-
 # ---------------------------------------------------------------------------
 # scoring outside the student's process
 # ---------------------------------------------------------------------------
@@ -220,7 +200,8 @@ class ScoreTestCells(NbGraderPreprocessor):
     """After execution: each test cell's outputs become the grader's verdict, in the submission's language
     (``autograder.release.translated.submission_language``); its source is restored."""
 
-    expectations_file = Unicode("", help="expectations.json of the chapter (autograder.grade.score)").tag(config=True)
+    expectations = AnyTrait(None, help="a callable returning the chapter's expectations (grade id -> checks); "
+                                  "called after the kernel ran, so the reference run can end meanwhile").tag(config=True)
 
     def preprocess(self, nb, resources):
         from autograder.release.translated import submission_language
@@ -229,7 +210,7 @@ class ScoreTestCells(NbGraderPreprocessor):
             return self._score(nb, resources)
 
     def _score(self, nb, resources):
-        expectations = load_expectations(self.expectations_file)
+        expectations = self.expectations()
         originals = resources.get(SOURCES, {})
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":

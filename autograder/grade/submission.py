@@ -1,26 +1,30 @@
-"""Grading one student's notebook: nbgrader autograde + feedback, in a gradebook of its own.
+"""Grading one notebook: nbgrader autograde + feedback, in a gradebook and a course folder of its own.
 
-``grade_student(task)`` is what each worker process runs. It copies a gradebook
-that holds only the assignment (no students) and runs nbgrader's ``Autograde``
-converter, with the preprocessors of ``autograder.grade.sanitize``, ``.execute``, ``.seal``, ``.score``
-(and ``.rubric``, which puts each written question's model answer and rubric under the
-answer for formgrader), and then
-``autograder.grade.feedback.FeedbackGenerator``. Because every submission writes to a
-gradebook of its own, workers never contend for a database, and a grade never
-depends on which worker graded it, in which order, or on an earlier run. The
-caller merges the result into the course's gradebook (``autograder.gradebook``).
+``grade_notebook(task)`` is what a worker runs for each submission
+(``autograder.grade.worker``). In a scratch nbgrader course directory holding the chapter's
+source folder and the submitted notebook, it copies a gradebook that holds only the
+assignment (no students) and runs nbgrader's ``Autograde`` converter, with the
+preprocessors of ``autograder.grade.sanitize``, ``.execute``, ``.seal``, ``.score``, and then
+``autograder.grade.feedback.FeedbackGenerator``; ``autograder.grade.rubric`` puts each written
+question's model answer and rubric under the answer, for formgrader. Every notebook is graded under the same
+student id, ``STUDENT``, in a gradebook of its own: a grade depends only on the notebook's
+bytes and the release, never on who submitted it, which worker graded it, in which order,
+or on an earlier run. What it gives back, ``Graded``, is plain data; the client turns it
+into each submitting student's ``Result`` and merges it into the course's gradebook
+(``autograder.grade.gradebook``).
 """
 
 from __future__ import annotations
 
-import _thread
+import ctypes
 import shutil
 import threading
 import time
 import traceback
 import warnings
+from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
@@ -41,8 +45,8 @@ from sqlalchemy.exc import SAWarning
 from traitlets import Instance, List
 
 from autograder.course import CourseDir, file_logger, nbgrader_config
-from autograder.grade.feedback import FeedbackGenerator
 from autograder.grade.execute import GuardedExecute
+from autograder.grade.feedback import FeedbackGenerator
 from autograder.grade.journal import Journal
 from autograder.grade.rubric import AddRubrics
 from autograder.grade.sanitize import DeduplicateGradeIds, FlagInstructorMarkers, RestoreCells
@@ -63,25 +67,34 @@ class Limits:
     max_output_chars: int = 100_000  # per cell
     memory: int = 4 * 2**30  # bytes of address space of each kernel process (sandboxed kernels)
 
+    def to_json(self) -> dict:
+        """The limits as plain data, each of its field's type: ``Limits(time_limit=60)`` is ``60.0`` as for the CLI."""
+        return {f.name: type(f.default)(getattr(self, f.name)) for f in fields(self)}
+
+
+STUDENT = "student"  # the id every notebook is graded under in its scratch course directory
+
 
 @dataclass(frozen=True)
 class Task:
-    root: str
+    """One notebook to grade, in a scratch course directory that holds the chapter's source folder."""
+
+    root: str  # the scratch course directory: source/<chapter>/, submitted/STUDENT/<chapter>/<chapter>.ipynb
     chapter: str
-    student: str
     template_db: str
     limits: Limits
     data_dir: str
+    expectations: Callable[[], dict]  # the chapter's expected values (autograder.grade.score)
     secrets: tuple[str, ...] = ()
     public: tuple[str, ...] = ()
-    note: str = ""  # e.g. "graded foo.ipynb (expected 03_activations.ipynb)"
     sandbox: object = None  # autograder.grade.sandbox.Sandbox isolating the kernel; None: --unsafe
-    expectations: str = ""  # the chapter's expectations.json (autograder.grade.score)
     rubrics: tuple[tuple[str, str], ...] = ()  # (grade id, model answer and rubric) of each written answer
 
 
 @dataclass
 class Result:
+    """A student's row: what ``grades.csv`` and the course gradebook get."""
+
     student: str
     status: str
     reason: str = ""
@@ -92,11 +105,49 @@ class Result:
     timestamp: str | None = None  # from nbgrader's timestamp.txt, when the submission had one
     late_penalty: float | None = None
     seconds: float = 0.0
+    chapter: str = ""
 
     @property
     def cell_scores(self) -> dict[str, float]:
         """Points of each autograded test cell."""
         return {name: g["auto_score"] or 0.0 for name, g in self.grades.items() if g["cell_type"] == "code"}
+
+
+@dataclass
+class Graded:
+    """What grading one notebook gave, as plain data: the same for every student who submitted these bytes."""
+
+    failure: str = ""  # grading itself failed
+    flags: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    grades: dict[str, dict] = field(default_factory=dict)
+    comments: dict[str, str | None] = field(default_factory=dict)
+    timestamp: str | None = None
+    late_penalty: float | None = None
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Graded:
+        return cls(**data)
+
+    def result(self, student: str, chapter: str, note: str, log: str) -> Result:
+        """The row of ``student``; ``note`` comes from triage, ``log`` is where the grading log is."""
+        notes = [note, *self.notes] if note and note not in self.notes else self.notes
+        code = {n: g for n, g in self.grades.items() if g["cell_type"] == "code"}
+        result = Result(student, ERROR if self.failure else FLAGGED if self.flags else GRADED, chapter=chapter,
+                        grades=dict(self.grades), comments=dict(self.comments), timestamp=self.timestamp,
+                        late_penalty=self.late_penalty, seconds=self.seconds,
+                        score=sum(g["auto_score"] or 0.0 for g in code.values()),
+                        max_score=sum(g["max_score"] for g in code.values()))
+        if self.failure:
+            result.grades, result.score = {}, 0.0
+            result.reason = "; ".join([f"grading failed: {self.failure} (see {log})", *self.flags, *notes])
+        else:
+            result.reason = "; ".join([*self.flags, *notes])
+        return result
 
 
 class Autograder(Autograde):
@@ -138,7 +189,7 @@ def describe(error: BaseException) -> str:
 
 
 def _configure(course: CourseDir, task: Task, db: Path, log_path: Path):
-    config = nbgrader_config(course, task.chapter, task.student, db_url=f"sqlite:///{db}")
+    config = nbgrader_config(course, task.chapter, STUDENT, db_url=f"sqlite:///{db}")
     config.BaseConverter.force = True
     config.GuardedExecute.timeout = task.limits.cell_timeout
     config.GuardedExecute.time_limit = task.limits.time_limit
@@ -147,17 +198,17 @@ def _configure(course: CourseDir, task: Task, db: Path, log_path: Path):
     config.GuardedExecute.kernel_log = str(log_path)
     config.GuardedExecute.sandbox = task.sandbox
     config.GuardedExecute.shutdown_kernel = "immediate"  # a graded kernel has nothing to save: kill it at once
-    config.ScoreTestCells.expectations_file = task.expectations
+    config.ScoreTestCells.expectations = task.expectations
     config.HideHiddenTests.secrets = list(task.secrets)
     config.HideHiddenTests.public = list(task.public)
     config.AddRubrics.rubrics = dict(task.rubrics)
     return config, CourseDirectory(config=config)
 
 
-def read_grades(db: Path, chapter: str, student: str, result: Result) -> None:
+def read_grades(db: Path, chapter: str, result: Graded) -> None:
     with Gradebook(f"sqlite:///{db}") as gb:
-        notebook = gb.find_submission_notebook(chapter, chapter, student)
-        submission = gb.find_submission(chapter, student)
+        notebook = gb.find_submission_notebook(chapter, chapter, STUDENT)
+        submission = gb.find_submission(chapter, STUDENT)
         result.timestamp = submission.timestamp.isoformat() if submission.timestamp else None
         result.late_penalty = notebook.late_submission_penalty
         grades = {
@@ -174,16 +225,21 @@ def read_grades(db: Path, chapter: str, student: str, result: Result) -> None:
 
 
 class _FailSafe:
-    """Interrupts the worker if nbgrader itself hangs well past the notebook's time limit."""
+    """Interrupts the grading thread if nbgrader itself hangs well past the notebook's time limit.
+
+    A dask worker grades in a thread of its own: the interrupt (``KeyboardInterrupt``) is raised
+    in that thread, at its next Python instruction.
+    """
 
     def __init__(self, seconds: float) -> None:
         self.fired = False
+        self.thread = threading.get_ident()
         self.timer = threading.Timer(seconds, self._fire)
         self.timer.daemon = True
 
     def _fire(self) -> None:
         self.fired = True
-        _thread.interrupt_main()
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread), ctypes.py_object(KeyboardInterrupt))
 
     def __enter__(self):
         self.timer.start()
@@ -197,7 +253,7 @@ KERNEL_START_RETRIES = 1  # a kernel that never answered is started once more
 
 
 def _autograde(course: CourseDir, task: Task, db: Path, log_path: Path, logger, journal: Journal,
-               failsafe: "_FailSafe"):
+               failsafe: _FailSafe):
     """nbgrader's autograde of one submission; failures go to ``journal.failure``."""
     config = coursedir = None
     try:
@@ -215,32 +271,34 @@ def _autograde(course: CourseDir, task: Task, db: Path, log_path: Path, logger, 
     return config, coursedir
 
 
-def grade_student(task: Task) -> Result:
-    """Autograde one submission already placed in ``submitted/<student>/<chapter>/``; write its feedback."""
+def grade_notebook(task: Task) -> Graded:
+    """Autograde the notebook in ``submitted/STUDENT/<chapter>/`` of the task's course directory; write its feedback.
+
+    The autograded notebook, the feedback page and the log are left in that directory
+    (``autograded/``, ``feedback/``, ``logs/``) for the caller to take.
+    """
     started = time.monotonic()
     course = CourseDir(Path(task.root))
-    log_path = course.log(task.student, task.chapter)
+    log_path = course.log(STUDENT, task.chapter)
     log_path.unlink(missing_ok=True)
-    logger = file_logger(f"autograder.{task.chapter}.{task.student}", log_path)
-    db = course.work(task.chapter) / "gradebooks" / f"{task.student}.db"
+    logger = file_logger(f"autograder.grading.{Path(task.root).name}", log_path)
+    db = course.work(task.chapter) / "gradebook.db"
     db.parent.mkdir(parents=True, exist_ok=True)
-    result = Result(task.student, ERROR)
+    result = Graded()
     journal = Journal()
     try:
         with _FailSafe(task.limits.time_limit + 180) as failsafe, quiet_nbgrader():
             for attempt in range(1 + KERNEL_START_RETRIES):
                 journal = Journal()
-                if task.note:
-                    journal.note(task.note)
                 shutil.copyfile(task.template_db, db)
                 config, coursedir = _autograde(course, task, db, log_path, logger, journal, failsafe)
                 if not (journal.failure and journal.kernel_starting and not journal.kernel_started):
                     break
                 # the kernel did not start (no code of the submission ran): not the student's doing
                 logger.warning("attempt %d: the kernel did not start (%s); grading again", attempt + 1, journal.failure)
-            notebook = course.autograded(task.student, task.chapter) / f"{task.chapter}.ipynb"
+            notebook = course.autograded(STUDENT, task.chapter) / f"{task.chapter}.ipynb"
             if not journal.failure and notebook.is_file():
-                read_grades(db, task.chapter, task.student, result)
+                read_grades(db, task.chapter, result)
                 try:
                     FeedbackGenerator(coursedir=coursedir, config=config, log=logger).start()
                 except Exception as error:  # noqa: BLE001
@@ -258,18 +316,8 @@ def grade_student(task: Task) -> Result:
         for handler in list(logger.handlers):
             handler.close()
             logger.removeHandler(handler)
-
-    code = {n: g for n, g in result.grades.items() if g["cell_type"] == "code"}
-    result.score = sum(g["auto_score"] or 0.0 for g in code.values())
-    result.max_score = sum(g["max_score"] for g in code.values())
-    if journal.failure:
-        result.status = ERROR
-        result.grades = {}
-        result.reason = "; ".join(
-            [f"grading failed: {journal.failure} (see {log_path.relative_to(course.root)})", *journal.flags, *journal.notes]
-        )
-    else:
-        result.status = FLAGGED if journal.flags else GRADED
-        result.reason = "; ".join([*journal.flags, *journal.notes])
+    result.failure, result.flags, result.notes = journal.failure, list(journal.flags), list(journal.notes)
+    if result.failure:
+        result.grades, result.comments = {}, {}
     result.seconds = time.monotonic() - started
     return result
