@@ -57,8 +57,9 @@ def run(command: list[str], cwd: Path, pythonpath: Path | None = None) -> float:
     return seconds
 
 
-def reference_copies(chapter: Chapter, scratch: Path, copies: int) -> list[Path]:
-    """The chapter's reference answers in its release (autograder.release.samples), ``copies`` times, each different."""
+def reference_copies(chapter: Chapter, scratch: Path, copies: int) -> tuple[list[Path], Path]:
+    """The chapter's reference answers in its release (autograder.release.samples), ``copies`` times, each different;
+    and the release folder (what a student's submission folder holds besides the notebook)."""
     import nbformat
 
     from autograder.release.assignment import release_chapter
@@ -73,11 +74,13 @@ def reference_copies(chapter: Chapter, scratch: Path, copies: int) -> list[Path]
         paths.append(scratch / "copies" / f"s{number:03d}.ipynb")
         paths[-1].parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(reference, paths[-1])
-    return paths
+    return paths, release
 
 
-def stock_serial(chapter: Chapter, copies: list[Path], course: Path) -> tuple[float, list[float]]:
-    (course / "source" / chapter.id).mkdir(parents=True)
+def stock_serial(chapter: Chapter, copies: list[Path], release: Path, course: Path) -> tuple[float, list[float]]:
+    """Stock nbgrader, its source folder as the course's: the notebook, and the release's `solutions/` (student
+    edition), `autograder/` (checks) and `data/`, which nbgrader copies to the folder it grades in."""
+    shutil.copytree(release, course / "source" / chapter.id, ignore=shutil.ignore_patterns("*.ipynb"))
     shutil.copy(chapter.path, course / "source" / chapter.id / f"{chapter.id}.ipynb")
     common = [f"--CourseDirectory.root={course}", "--CourseDirectory.course_id=bench"]
     run([sys.executable, "-m", "nbgrader", "generate_assignment", chapter.id, *common], course)
@@ -136,8 +139,8 @@ def main() -> int:
     scores = {}
     with tempfile.TemporaryDirectory(prefix="grading-bench-") as scratch_name:
         scratch = Path(scratch_name)
-        copies = reference_copies(chapter, scratch, args.copies)
-        stock, scores["stock"] = stock_serial(chapter, copies, scratch / "stock")
+        copies, release = reference_copies(chapter, scratch, args.copies)
+        stock, scores["stock"] = stock_serial(chapter, copies, release, scratch / "stock")
         print(line("stock nbgrader autograde (serial)", stock, args.copies), flush=True)
         if args.pool_from:
             tree = extract(args.pool_from, scratch / "pool-tree")
