@@ -16,10 +16,12 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
+from fixtures.autograder_fixtures import write_tiny_chapter
 from nbgrader.preprocessors import ClearSolutions
 
 from autograder import cli
 from autograder.course import ROOT, Chapter, all_chapters
+from autograder.grade.collect import SubmittedFile, Unreadable, clean_student_id, collect, read_notebook
 from autograder.grade.feedback import friendly_error
 from autograder.grade.sanitize import RestoreCells
 from autograder.plumbing import (
@@ -29,6 +31,7 @@ from autograder.plumbing import (
     secret_lines,
     visible_source,
 )
+from autograder.release.samples import expected_points
 from autograder.release.student_edition import (
     answer_map,
     build_student_edition,
@@ -39,9 +42,6 @@ from autograder.release.student_edition import (
     names_needed_by_checks,
     secrets,
 )
-from autograder.release.samples import expected_points
-from autograder.grade.collect import SubmittedFile, Unreadable, clean_student_id, collect, read_notebook
-from fixtures.autograder_fixtures import write_tiny_chapter
 
 pytestmark = pytest.mark.autograder
 

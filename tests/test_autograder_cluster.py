@@ -33,6 +33,7 @@ import dask
 import nbformat
 import pytest
 from distributed import Client
+from fixtures.autograder_fixtures import CHAPTER, TOTAL, computed_once, release_tiny_chapter
 
 from autograder import cli
 from autograder.course import Chapter, ClusterLost, UsageError
@@ -43,7 +44,6 @@ from autograder.grade.dispatch import GRADE
 from autograder.grade.results import submission_digest
 from autograder.grade.submission import Limits
 from autograder.release.samples import filled
-from fixtures.autograder_fixtures import CHAPTER, TOTAL, computed_once, release_tiny_chapter
 
 pytestmark = [pytest.mark.autograder, pytest.mark.slow]
 
@@ -378,10 +378,11 @@ def test_all_takes_only_the_submissions(capsys):
 def test_the_reference_run_overlaps_the_first_submissions(tmp_path):
     """A slow reference run (its answer sleeps 12 s) on one worker: the other runs a submission's kernel
     meanwhile, waits for the expected values to score it, and every submission is scored right."""
+    from fixtures.autograder_fixtures import write_tiny_chapter
+
     from autograder.course import CourseDir
     from autograder.release import reference_run
     from autograder.release.assignment import release_chapter
-    from fixtures.autograder_fixtures import write_tiny_chapter
 
     source = write_tiny_chapter(tmp_path / "src")
     nb = nbformat.read(source, as_version=4)
@@ -402,7 +403,7 @@ def test_the_reference_run_overlaps_the_first_submissions(tmp_path):
     trusted = reference_run.trusted_form(nbformat.read(source, as_version=4))
     with reference_run._lock("database"):
         created = reference_run._cache().match_cache_notebook(trusted).created  # when the run was kept (UTC)
-    reference_done = created.replace(tzinfo=datetime.timezone.utc).timestamp()
+    reference_done = created.replace(tzinfo=datetime.UTC).timestamp()
     started = []
     for n in range(6):
         first = (tmp_path / "out" / "logs" / CHAPTER / f"b{n}.log").read_text().splitlines()[0]

@@ -22,16 +22,25 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from fixtures.autograder_fixtures import (
+    CHAPTER,
+    EXPECTED,
+    MODEL_ANSWER,
+    POINTS,
+    RUBRIC_ITEM,
+    SECRET_EXPECTED,
+    WRITTEN_ID,
+    computed_once,
+    release_tiny_chapter,
+    tree_digest,
+    write_bad_submissions,
+)
 
 from autograder import cli
-from autograder.grade.submission import Limits
-from autograder.plumbing import HIDDEN_TESTS, SOLUTION, region_texts
 from autograder.grade.batch import grade
 from autograder.grade.report import CSV_COLUMNS
-from fixtures.autograder_fixtures import (
-    CHAPTER, EXPECTED, MODEL_ANSWER, POINTS, RUBRIC_ITEM, SECRET_EXPECTED, WRITTEN_ID, computed_once,
-    release_tiny_chapter, tree_digest, write_bad_submissions,
-)
+from autograder.grade.submission import Limits
+from autograder.plumbing import HIDDEN_TESTS, SOLUTION, region_texts
 
 pytestmark = [pytest.mark.autograder, pytest.mark.slow]
 

@@ -20,8 +20,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder.release import reference_run
-from book import build, execution
 from autograder.release.citations import plain_citations
+from book import build, execution
 from book.staging import check_notebook, check_page, control_characters
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from chapter_tools import answer_namespace
+
 from solutions import gradcheck, losses
 
 pytestmark = pytest.mark.ch01

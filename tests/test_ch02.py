@@ -13,8 +13,8 @@ import re
 
 import numpy as np
 import pytest
-
 from chapter_tools import answer_namespace, grade_test_cells, nbgrader_meta, read_chapter, written_cells
+
 from solutions import activations, data, gradcheck, init, layers, losses, network
 
 pytestmark = pytest.mark.ch02

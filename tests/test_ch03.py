@@ -3,8 +3,8 @@ checks, and the claims the chapter's text makes about its demos and the library 
 
 import numpy as np
 import pytest
-
 from chapter_tools import answer_namespace
+
 from solutions import activations, data, gradcheck, layers, network, optim, train
 
 pytestmark = pytest.mark.ch03

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from chapter_tools import answer_namespace
 
 pytestmark = pytest.mark.ch04

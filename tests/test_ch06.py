@@ -3,8 +3,8 @@ claims the chapter's text makes about its measurements hold."""
 
 import numpy as np
 import pytest
-
 from chapter_tools import answer_namespace
+
 from solutions import activations, data, init, layers, network, optim, train
 
 pytestmark = pytest.mark.ch06

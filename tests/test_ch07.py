@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from chapter_tools import answer_namespace
+
 from solutions import gradcheck
 from solutions import layers as L
 

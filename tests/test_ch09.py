@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 import pytest
+from chapter_tools import ROOT, answer_namespace, read_chapter
 
 from autograder.release.citations import plain_citations
-from chapter_tools import ROOT, answer_namespace, read_chapter
 from solutions import search
 from solutions.data import load_mnist, subset, train_test_split
 from solutions.network import build_mlp

@@ -23,16 +23,15 @@ import re
 
 import nbformat
 import pytest
-
 from chapter_tools import (
     CHAPTERS,
     answer_cells,
     chapter_path,
+    grade_test_cells,
     nbgrader_meta,
     public_lines,
     read_chapter,
     secret_lines,
-    grade_test_cells,
     written_cells,
 )
 
@@ -76,8 +75,9 @@ def test_notebook_is_stored_clean_and_well_formed(chapter):
 @pytest.fixture(scope="session")
 def releases(tmp_path_factory):
     """Every chapter's release (the course's named stubs), made once per test run in one gradebook."""
-    from autograder.plumbing import release_notebooks
     from fixtures.autograder_fixtures import computed_once
+
+    from autograder.plumbing import release_notebooks
 
     def release_all(folder):
         jobs = {chapter_path(c): folder / f"{c}.ipynb" for c in CHAPTERS}

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from autograder.grade.submission import Limits
-from autograder.course import CourseDir
-from autograder.grade.batch import grade
-from autograder.release.samples import filled
 from fixtures.autograder_fixtures import CHAPTER, computed_once, release_tiny_chapter, tree_digest
 from fixtures.cheat_fixtures import CHEATS, NEVER_SHOWN, cheat_notebooks, write_cheats
+
+from autograder.course import CourseDir
+from autograder.grade.batch import grade
+from autograder.grade.submission import Limits
+from autograder.release.samples import filled
 
 pytestmark = [pytest.mark.autograder, pytest.mark.slow]
 

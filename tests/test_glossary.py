@@ -13,8 +13,16 @@ from __future__ import annotations
 import collections
 
 import pytest
-
-from book_tools import CHAPTERS, GLOSSARY, PAGES, REFERENCES, chapter_markdown, glossary_entries, korean_index, korean_terms_given
+from book_tools import (
+    CHAPTERS,
+    GLOSSARY,
+    PAGES,
+    REFERENCES,
+    chapter_markdown,
+    glossary_entries,
+    korean_index,
+    korean_terms_given,
+)
 
 ENTRIES = glossary_entries()
 MAIN_FORMS = {entry.korean: entry for entry in ENTRIES}

@@ -24,8 +24,8 @@ from fixtures.leak_fixtures import (
 
 from autograder.course import Chapter, UsageError, all_chapters
 from autograder.plumbing import is_answer_cell
-from autograder.release.check import unexpected_errors
 from autograder.release import leaks
+from autograder.release.check import unexpected_errors
 from autograder.release.leaks import (
     LeakError,
     Reproduction,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from book_tools import CHAPTERS, PAGES, REFERENCES, chapter_markdown, prose
 
 # label -> the names that may stand for it (the link text), as the chapters write them

@@ -25,16 +25,16 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from fixtures.autograder_fixtures import CHAPTER, SECRET_EXPECTED, TOTAL, computed_once, write_tiny_chapter
 
 from autograder import cli
-from autograder.grade import sandbox
-from autograder.grade.submission import Limits
 from autograder.course import ROOT, Chapter, CourseDir, UsageError
+from autograder.grade import sandbox
 from autograder.grade.batch import grade
 from autograder.grade.cluster import local_cluster
+from autograder.grade.submission import Limits
 from autograder.release.assignment import release_chapter
 from autograder.release.samples import filled, inject
-from fixtures.autograder_fixtures import CHAPTER, SECRET_EXPECTED, TOTAL, computed_once, write_tiny_chapter
 
 pytestmark = [pytest.mark.autograder, pytest.mark.slow]
 

@@ -13,11 +13,11 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.runtime import checks
-from autograder.runtime.probe import encode
-from autograder.plumbing import hidden_line_numbers, is_test_cell
 from autograder.grade.score import decode, judge, verdict
 from autograder.grade.seal import SealingError, rewrite
+from autograder.plumbing import hidden_line_numbers, is_test_cell
+from autograder.runtime import checks
+from autograder.runtime.probe import encode
 
 CELL = '''
 from autograder.checks import check_close, check_true

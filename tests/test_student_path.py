@@ -32,11 +32,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from lab_tools import EXPOSE_APP, LabServer, Notebook, chromium, screenshot
 
 from autograder.course import Chapter
 from autograder.release.bundle import write_bundles
 from autograder.release.samples import filled
-from lab_tools import EXPOSE_APP, LabServer, Notebook, chromium, screenshot
 
 pytestmark = [pytest.mark.slow, pytest.mark.autograder, pytest.mark.website]
 

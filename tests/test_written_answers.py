@@ -26,7 +26,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from chapter_tools import CHAPTERS, chapter_path, nbgrader_meta, read_chapter, written_cells
 
 BEGIN, END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"

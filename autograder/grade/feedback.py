@@ -43,7 +43,12 @@ from autograder.grade.feedback_page import TEMPLATE_NAME, TEMPLATES, FeedbackHTM
 from autograder.grade.feedback_score import GetHandGrades
 from autograder.grade.rubric import without_rubrics
 from autograder.plumbing import (
-    SOLUTION, hidden_line_numbers, is_grade, is_solution, replace_regions, visible_source,
+    SOLUTION,
+    hidden_line_numbers,
+    is_grade,
+    is_solution,
+    replace_regions,
+    visible_source,
 )
 from autograder.runtime.i18n import N_, _, using
 

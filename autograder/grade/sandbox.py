@@ -94,7 +94,7 @@ class Sandbox:
         """Processes and threads of a kernel's uid: fewer when no cgroup shares the CPU (the fallback)."""
         return self.processes if self.share.available else min(self.processes, fair_shares.FALLBACK_PROCESSES)
 
-    def for_data(self, data_dir: str, memory: int) -> "Sandbox":
+    def for_data(self, data_dir: str, memory: int) -> Sandbox:
         """The same sandbox with ``data_dir`` readable instead, and kernels of ``memory`` bytes."""
         readable, hidden = readable_paths(data_dir)
         return replace(self, readable=readable, hidden=hidden, memory=memory)

@@ -28,7 +28,12 @@ from nbgrader.preprocessors import ClearHiddenTests, DeduplicateIds, NbGraderPre
 
 from autograder.grade.journal import cell_label, journal_of
 from autograder.plumbing import (
-    HIDDEN_TESTS, MARK_SCHEME, SOLUTION, ClearSolutionsWithNamedStubs, chapter_of, exercise_of,
+    HIDDEN_TESTS,
+    MARK_SCHEME,
+    SOLUTION,
+    ClearSolutionsWithNamedStubs,
+    chapter_of,
+    exercise_of,
 )
 
 SCHEMA_VERSION = 3

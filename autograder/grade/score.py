@@ -33,7 +33,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Any as AnyTrait
 
 from autograder.grade.feedback import EXPLAIN, HIDDEN_TESTS_CHECK, RED, RESET, SEALED_ERROR
-from autograder.grade.seal import SENT, REQUIRED, SOURCES, SealingError, rewrite
+from autograder.grade.seal import REQUIRED, SENT, SOURCES, SealingError, rewrite
 from autograder.plumbing import is_test_cell
 from autograder.runtime import checks
 from autograder.runtime.i18n import _, translate, using

@@ -181,7 +181,7 @@ class Release:
     settings: dict = field(hash=False, compare=False)
 
     @classmethod
-    def of(cls, digest: str) -> "Release":
+    def of(cls, digest: str) -> Release:
         folder = cache_root() / "releases" / digest
         if not folder.is_dir():
             raise RuntimeError(f"release {digest[:16]} is not in this worker's cache (its ReleaseBundles plugin)")

@@ -89,7 +89,7 @@ def source_view(executed, source_nb):
     for cell, run in zip(nb.cells, ran):
         if cell.cell_type == "code":
             cell.outputs = [o for o in run.get("outputs", [])
-                            if not {RECORD_MIME, CALL_MIME} & set((o.get("data") or {}))]
+                            if not {RECORD_MIME, CALL_MIME} & set(o.get("data") or {})]
             cell.execution_count = run.get("execution_count")
     return nb
 

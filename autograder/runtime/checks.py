@@ -27,7 +27,8 @@ with expected values the student's process never sees (``autograder.grade.seal``
 from __future__ import annotations
 
 import unicodedata
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
