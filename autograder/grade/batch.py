@@ -62,7 +62,9 @@ class Batch:
     refused: dict[str, str] = field(default_factory=dict)  # worker -> why it took no task (autograder.grade.worker)
     reused: list[tuple[str, str]] = field(default_factory=list)  # (chapter, student): result stored by an earlier run
     graded: int = 0  # distinct notebooks graded by this run (identical submissions are graded once)
-    unmatched: list[str] = field(default_factory=list)  # a whole course: students with no notebook named after a chapter
+    unmatched: list[str] = field(
+        default_factory=list
+    )  # a whole course: students with no notebook named after a chapter
     writing: float = 0.0  # seconds the client spent keeping results and writing them (files, gradebook)
 
     @property
@@ -116,8 +118,10 @@ def check_paths(submissions: Path, out: Path) -> None:
         raise UsageError(f"--out {out} is inside the submissions folder {submissions}; choose another folder")
     working = out / "submitted"  # grade's copies, replaced for every student graded: never the submissions themselves
     if submissions == working or working in submissions.parents:
-        raise UsageError(f"{submissions} is the submitted/ folder of --out {out}, which `grade` rewrites; grade it "
-                         f"into another course folder (nbgrader collect's folder: --out graded)")
+        raise UsageError(
+            f"{submissions} is the submitted/ folder of --out {out}, which `grade` rewrites; grade it "
+            f"into another course folder (nbgrader collect's folder: --out graded)"
+        )
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a folder")
 
@@ -128,8 +132,11 @@ def check_paths(submissions: Path, out: Path) -> None:
 
 
 def _clear_previous(course: CourseDir, student: str, chapter: str) -> None:
-    for folder in (course.submitted(student, chapter), course.autograded(student, chapter),
-                   course.feedback(student, chapter).parent):
+    for folder in (
+        course.submitted(student, chapter),
+        course.autograded(student, chapter),
+        course.feedback(student, chapter).parent,
+    ):
         if folder.exists():
             shutil.rmtree(folder)
 
@@ -139,7 +146,7 @@ def _placeholder_feedback(course: CourseDir, chapter: str, result: Result) -> No
     path = course.feedback(result.student, chapter)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>'
         f"{html.escape(chapter)}</title></head><body>\n<h1>{html.escape(chapter)}</h1>\n"
         f"<p>Score: {result.score:g} / {result.max_score:g}</p>\n"
         f"<p>Your submission could not be graded: {html.escape(result.reason)}.</p>\n"
@@ -185,15 +192,17 @@ def prepare_chapter(course: CourseDir, chapter: Chapter, limits: Limits, isolate
         template = prepare_course(course, chapter, log)
         max_score = max_code_score(f"sqlite:///{template}", chapter.id)
     data_dir = _data_dir()
-    data = bundles.pack_data([data_dir / path.name for path in chapter_data_files(chapter)
-                              if (data_dir / path.name).is_file()])
+    data = bundles.pack_data(
+        [data_dir / path.name for path in chapter_data_files(chapter) if (data_dir / path.name).is_file()]
+    )
     release = bundles.pack_release(course, chapter, template, {"limits": limits.to_json(), "isolated": isolated}, data)
     ran = reference_run.kept(chapter.path)  # None: the batch runs it, as a task of its own
     return Prepared(chapter, release, data, max_score, None if ran is None else expectations_of(ran))
 
 
-def plan(found: list[Submission], chapters: list[Chapter], whole_course: bool
-         ) -> tuple[list[tuple[Chapter, Submission]], list[str]]:
+def plan(
+    found: list[Submission], chapters: list[Chapter], whole_course: bool
+) -> tuple[list[tuple[Chapter, Submission]], list[str]]:
     """Which submission is graded for which chapter, and the students none of whose notebooks is a chapter's.
 
     One chapter: every student who submitted anything (``triage`` picks the notebook). A whole
@@ -201,8 +210,12 @@ def plan(found: list[Submission], chapters: list[Chapter], whole_course: bool
     """
     if not whole_course:
         return [(chapters[0], submission) for submission in found], []
-    pairs = [(chapter, submission) for chapter in chapters for submission in found
-             if submission.choose(chapter.id)[1] == "" and submission.choose(chapter.id)[0] is not None]
+    pairs = [
+        (chapter, submission)
+        for chapter in chapters
+        for submission in found
+        if submission.choose(chapter.id)[1] == "" and submission.choose(chapter.id)[0] is not None
+    ]
     matched = {submission.student for _, submission in pairs}
     return pairs, [submission.student for submission in found if submission.student not in matched]
 
@@ -245,12 +258,15 @@ def grade(
     if workers < 1:
         raise UsageError(f"--workers {workers}: must be at least 1")
     if library != "student":
-        raise UsageError(f"--library {library}: the only choice is 'student' (the release's student edition "
-                         "of `solutions`); the full library would give the students' code the reference answers")
+        raise UsageError(
+            f"--library {library}: the only choice is 'student' (the release's student edition "
+            "of `solutions`); the full library would give the students' code the reference answers"
+        )
     check_paths(submissions, out)
     if unsafe:
-        print("warning: grading without isolation (--unsafe): student code runs with the grader's rights",
-              file=sys.stderr)
+        print(
+            "warning: grading without isolation (--unsafe): student code runs with the grader's rights", file=sys.stderr
+        )
     course = CourseDir(out.resolve())
     course.create()
     batch = Batch([], course)
@@ -294,8 +310,16 @@ def _exclusive(course: CourseDir):
         yield
 
 
-def _grade_with(batch: Batch, starting: Future, chapters: list[Chapter], whole_course: bool, submissions: Path,
-                limits: Limits, progress: bool, unsafe: bool) -> None:
+def _grade_with(
+    batch: Batch,
+    starting: Future,
+    chapters: list[Chapter],
+    whole_course: bool,
+    submissions: Path,
+    limits: Limits,
+    progress: bool,
+    unsafe: bool,
+) -> None:
     from nbgrader.api import Gradebook
 
     from autograder.grade.gradebook import merge, remember_lms_user_id
@@ -304,10 +328,14 @@ def _grade_with(batch: Batch, starting: Future, chapters: list[Chapter], whole_c
     found = collect(submissions, course.root / ".work" / "unzipped")
     pairs, batch.unmatched = plan(found, chapters, whole_course)
     if whole_course and not pairs:
-        raise UsageError(f"{submissions}: no notebook is named after a chapter "
-                         f"({', '.join(f'{c.id}.ipynb' for c in chapters)})")
-    logs = {c.id: file_logger(f"autograder.grade.{c.id}", course.root / "logs" / c.id / "_batch.log")
-            for c in chapters if not whole_course or any(c == chapter for chapter, _ in pairs)}
+        raise UsageError(
+            f"{submissions}: no notebook is named after a chapter ({', '.join(f'{c.id}.ipynb' for c in chapters)})"
+        )
+    logs = {
+        c.id: file_logger(f"autograder.grade.{c.id}", course.root / "logs" / c.id / "_batch.log")
+        for c in chapters
+        if not whole_course or any(c == chapter for chapter, _ in pairs)
+    }
     prepared = {c.id: prepare_chapter(course, c, limits, not unsafe, logs[c.id]) for c in chapters if c.id in logs}
     batch.chapters = list(prepared)
     cluster: Cluster = starting.result()  # no worker can grade: UsageError, before anything is graded
@@ -320,8 +348,11 @@ def _grade_with(batch: Batch, starting: Future, chapters: list[Chapter], whole_c
         for worker, why in batch.refused.items():
             log.warning("worker %s refused to grade: %s", worker, why)
     if cluster.allowed_failures != ALLOWED_FAILURES:
-        print(f"note: {cluster.address} runs a task again {cluster.allowed_failures} times when its worker dies "
-              "(set DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1 where the scheduler starts)", file=sys.stderr)
+        print(
+            f"note: {cluster.address} runs a task again {cluster.allowed_failures} times when its worker dies "
+            "(set DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1 where the scheduler starts)",
+            file=sys.stderr,
+        )
 
     store, gradebook = ResultStore(course.root / ".work" / "results"), Gradebook(course.db_url)
     bar: Progress | None = None
@@ -335,15 +366,20 @@ def _grade_with(batch: Batch, starting: Future, chapters: list[Chapter], whole_c
         batch.results.append(result)
         if bar is not None:
             bar.update(result)
-        logs[result.chapter].info("%s: %s %g/%g %s", result.student, result.status, result.score, result.max_score,
-                                  result.reason)
+        logs[result.chapter].info(
+            "%s: %s %g/%g %s", result.student, result.status, result.score, result.max_score, result.reason
+        )
 
     waiting: dict[str, list[tuple[str, str, str]]] = {}  # result key -> (chapter, student, note) of each submitter
 
     def deliver(key: str, outcome: Outcome) -> None:
         for chapter, student, note in waiting.pop(key):
             write_files(course, chapter, student, outcome)
-            record(outcome.graded.result(student, chapter, note, str(course.log(student, chapter).relative_to(course.root))))
+            record(
+                outcome.graded.result(
+                    student, chapter, note, str(course.log(student, chapter).relative_to(course.root))
+                )
+            )
 
     work: dict[str, Work] = {}
     try:
@@ -376,8 +412,10 @@ def _grade_with(batch: Batch, starting: Future, chapters: list[Chapter], whole_c
             batch.writing += time.perf_counter() - started
     except ClusterLost as lost:
         graded = len(batch.results)
-        raise ClusterLost(f"{lost}; {graded} of {len(pairs)} notebooks are done and kept in {store.root}: run the same "
-                          "command again to grade the rest") from None
+        raise ClusterLost(
+            f"{lost}; {graded} of {len(pairs)} notebooks are done and kept in {store.root}: run the same "
+            "command again to grade the rest"
+        ) from None
     finally:
         if bar is not None:
             bar.close()

@@ -88,14 +88,22 @@ def local_cluster(workers: int, processes: bool = True, env: dict[str, str] | No
     (dask's ``multiprocessing-method``), as a process pool would: none imports nbgrader again.
     They get the environment the forkserver started with, updated with ``env``.
     """
-    settings = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
-                "distributed.worker.multiprocessing-method": "forkserver"}
+    settings = {
+        "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+        "distributed.worker.multiprocessing-method": "forkserver",
+    }
     with dask.config.set(settings):
         if processes:
             get_mp_context()  # dask's forkserver: its own preload first, then ours (which imports distributed)
             forkserver.set_forkserver_preload([PRELOAD])
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None,
-                            silence_logs=logging.CRITICAL, **({"env": env} if env else {}))
+        return LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=processes,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+            **({"env": env} if env else {}),
+        )
 
 
 def client_of(scheduler: str) -> Client:
@@ -103,8 +111,10 @@ def client_of(scheduler: str) -> Client:
     try:
         return Client(scheduler)
     except (OSError, ValueError, TypeError) as error:
-        raise UsageError(f"--scheduler {scheduler}: cannot connect to a dask scheduler there "
-                         f"({str(error).strip() or type(error).__name__})") from None
+        raise UsageError(
+            f"--scheduler {scheduler}: cannot connect to a dask scheduler there "
+            f"({str(error).strip() or type(error).__name__})"
+        ) from None
 
 
 def connect(workers: int, scheduler: str | None, checks: WorkerChecks) -> Cluster:

@@ -187,8 +187,12 @@ def collect_folder(root: Path) -> list[Submission]:
                     _refuse_link(found, student, link, entry.name)
                     continue
                 beside = tuple(path.parent / n for n in EXCHANGE_FILES if (path.parent / n).is_file())
-                _add(found, student, SubmittedFile(path.relative_to(entry).as_posix(), path, exchange_files=beside),
-                     entry.name)
+                _add(
+                    found,
+                    student,
+                    SubmittedFile(path.relative_to(entry).as_posix(), path, exchange_files=beside),
+                    entry.name,
+                )
         elif entry.is_file() and _belongs_to_a_student(entry.name):
             _add(found, student_of_file(entry.name), SubmittedFile(entry.name, entry), entry.name)
     return [found[s] for s in sorted(found)]
@@ -228,8 +232,13 @@ def collect_zip(archive: Path, scratch: Path) -> list[Submission]:
                 student, name, origin = student_of_folder(parts[0]), "/".join(parts[1:]), parts[0]
             if _is_link(info):
                 target = zf.read(info)[:300].decode("utf-8", "replace")
-                _refuse_link(found, student, f"symbolic link: {'/'.join(parts)} in the zip file points to {target}; "
-                                             "the grader reads only regular files", origin)
+                _refuse_link(
+                    found,
+                    student,
+                    f"symbolic link: {'/'.join(parts)} in the zip file points to {target}; "
+                    "the grader reads only regular files",
+                    origin,
+                )
                 continue
             file = SubmittedFile(name, None)
             if file.is_notebook:

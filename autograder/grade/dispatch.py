@@ -86,8 +86,9 @@ def outcomes(cluster: Cluster, work: dict[str, Work], chapters: dict[str, Prepar
         if chapter.release.digest in kept:
             continue
         name = expectations_name(chapter.release.digest)
-        future = client.submit(reference_task, chapter.release.digest, key=name, priority=REFERENCE_PRIORITY,
-                               resources={RESOURCE: 1})
+        future = client.submit(
+            reference_task, chapter.release.digest, key=name, priority=REFERENCE_PRIORITY, resources={RESOURCE: 1}
+        )
         client.publish_dataset(**{name: future}, override=True)  # tasks take them once their kernel ran
         references[name] = (future, chapter)
     queue = iter(work.items())
@@ -99,8 +100,16 @@ def outcomes(cluster: Cluster, work: dict[str, Work], chapters: dict[str, Prepar
             key, w = next(queue, (None, None))
             if key is None:
                 return
-            pending.add(client.submit(grade_task, chapters[w.chapter].release.digest, w.notebook, w.timestamp,
-                                      key=GRADE + key, resources={RESOURCE: 1}))
+            pending.add(
+                client.submit(
+                    grade_task,
+                    chapters[w.chapter].release.digest,
+                    w.notebook,
+                    w.timestamp,
+                    key=GRADE + key,
+                    resources={RESOURCE: 1},
+                )
+            )
 
     try:
         top_up()
@@ -113,7 +122,7 @@ def outcomes(cluster: Cluster, work: dict[str, Work], chapters: dict[str, Prepar
                 continue
             outcome = _outcome(future, cluster)
             top_up()
-            yield future.key[len(GRADE):], outcome
+            yield future.key[len(GRADE) :], outcome
     finally:
         _forget(client, shipment, [expectations_name(chapter.release.digest) for chapter in needed])
 
@@ -123,7 +132,8 @@ def _forget(client, shipment: ReleaseBundles, datasets: list[str]) -> None:
     if client.status != "running":
         return
     for remove, argument in [(client.unpublish_dataset, name) for name in datasets] + [
-            (client.unregister_worker_plugin, shipment.name)]:
+        (client.unregister_worker_plugin, shipment.name)
+    ]:
         try:
             remove(argument)
         except Exception:  # noqa: BLE001, S110 - not published, or the scheduler is gone

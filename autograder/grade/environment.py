@@ -61,8 +61,12 @@ def expected() -> dict:
     """What every worker must have: this client's Python and grader code, and the course's lock."""
     from autograder.release.reference_run import library_fingerprint
 
-    return {"python": platform.python_version(), "code": code_digest(), "library": library_fingerprint(),
-            "packages": pins(LOCK.read_text())}
+    return {
+        "python": platform.python_version(),
+        "code": code_digest(),
+        "library": library_fingerprint(),
+        "packages": pins(LOCK.read_text()),
+    }
 
 
 def installed() -> dict[str, str]:

@@ -65,10 +65,14 @@ class FairShare:
     def describe(self, memory: int, processes: int) -> str:
         """One line for ``grade``'s list of protections."""
         if not self.available:
-            return (f"share: no cgroup ({self.why_not}); at most {FALLBACK_PROCESSES} processes per kernel, "
-                    "the cell timeout and the time limit")
-        return (f"share: a cgroup v{self.version} of its own per kernel: {self.cpus:g} CPU, "
-                f"{memory / 2**30:g} GiB for all its processes, {processes} processes")
+            return (
+                f"share: no cgroup ({self.why_not}); at most {FALLBACK_PROCESSES} processes per kernel, "
+                "the cell timeout and the time limit"
+            )
+        return (
+            f"share: a cgroup v{self.version} of its own per kernel: {self.cpus:g} CPU, "
+            f"{memory / 2**30:g} GiB for all its processes, {processes} processes"
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -127,7 +131,9 @@ def v2_parent(mount_point: str) -> Path:
         root = Path(mount_point)
         available = set((root / "cgroup.controllers").read_text().split())
         if not set(CONTROLLERS) <= available:
-            raise OSError(f"the cgroup v2 hierarchy has no {', '.join(sorted(set(CONTROLLERS) - available))} controller")
+            raise OSError(
+                f"the cgroup v2 hierarchy has no {', '.join(sorted(set(CONTROLLERS) - available))} controller"
+            )
         _enable_below(root)
         parent = root / FOLDER
         parent.mkdir(exist_ok=True)
@@ -169,11 +175,15 @@ def detect() -> FairShare:
             finally:
                 group.remove()
             if placed.returncode != 0:
-                raise OSError(f"a process cannot be moved into {group.folders[0]}: "
-                              f"{placed.stderr.decode(errors='replace').strip() or placed.returncode}")
+                raise OSError(
+                    f"a process cannot be moved into {group.folders[0]}: "
+                    f"{placed.stderr.decode(errors='replace').strip() or placed.returncode}"
+                )
             return share
         except OSError as error:
-            reasons.append(f"cgroup v{version}: {error.strerror or error}" + (f" ({error.filename})" if error.filename else ""))
+            reasons.append(
+                f"cgroup v{version}: {error.strerror or error}" + (f" ({error.filename})" if error.filename else "")
+            )
     return FairShare(0, why_not="; ".join(reasons) or "no cgroup file system")
 
 

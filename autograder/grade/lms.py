@@ -95,8 +95,12 @@ def canvas_people(roster: Roster, final: FinalGrades) -> list[Person]:
     for row in roster.rows:
         if row.get("Student", "").strip() == CANVAS_POINTS_ROW.strip():
             continue
-        candidates = [row.get("student_id"), by_lms_id.get(row.get("ID", "")), row.get("SIS Login ID"),
-                      row.get("SIS User ID")]
+        candidates = [
+            row.get("student_id"),
+            by_lms_id.get(row.get("ID", "")),
+            row.get("SIS Login ID"),
+            row.get("SIS User ID"),
+        ]
         student = next((c for c in candidates if c and c in known), None)
         people.append(Person({c: row.get(c, "") for c in CANVAS_IDENTITY}, [student] if student else []))
     return people
@@ -119,8 +123,9 @@ def chapter_cell(person: Person, chapter: str, final: FinalGrades, notes: list[s
     """The chapter's total for the LMS: only a final one; otherwise empty."""
     submitted = [s for s in person.student_ids if final.grade(s, chapter).status != NOT_SUBMITTED]
     if len(submitted) > 1:
-        notes.append(f"{', '.join(submitted)}: one student of the roster, each with a submission of {chapter}; "
-                     "left empty")
+        notes.append(
+            f"{', '.join(submitted)}: one student of the roster, each with a submission of {chapter}; left empty"
+        )
         return ""
     if not submitted:
         return ""
@@ -149,11 +154,17 @@ def canvas_rows(final: FinalGrades, roster_paths: list[Path], notes: list[str]) 
     _require(roster, CANVAS_IDENTITY, roster_paths, "the Canvas roster is the Gradebook's export (Grades > Export)")
     people = canvas_people(roster, final)
     _left_out(people, final, notes)
-    rows = [[*CANVAS_IDENTITY, *(canvas_column(c, roster) for c in final.chapters)],
-            [CANVAS_POINTS_ROW, "", "", "", "", *(points(final.maxima[c]) for c in final.chapters)]]
+    rows = [
+        [*CANVAS_IDENTITY, *(canvas_column(c, roster) for c in final.chapters)],
+        [CANVAS_POINTS_ROW, "", "", "", "", *(points(final.maxima[c]) for c in final.chapters)],
+    ]
     for person in people:
-        rows.append([*(person.identity[c] for c in CANVAS_IDENTITY),
-                     *(chapter_cell(person, c, final, notes) for c in final.chapters)])
+        rows.append(
+            [
+                *(person.identity[c] for c in CANVAS_IDENTITY),
+                *(chapter_cell(person, c, final, notes) for c in final.chapters),
+            ]
+        )
     return rows
 
 
@@ -162,11 +173,15 @@ def moodle_rows(final: FinalGrades, roster_paths: list[Path], notes: list[str]) 
     roster = read_roster(roster_paths)
     identity = next((c for c in MOODLE_IDENTITIES if c in roster.header), None)
     if identity is None:
-        raise UsageError(f"--roster {', '.join(map(str, roster_paths))}: no column {' or '.join(MOODLE_IDENTITIES)}; "
-                         "the Moodle roster is each assignment's grading worksheet, or a CSV of student_id and email")
+        raise UsageError(
+            f"--roster {', '.join(map(str, roster_paths))}: no column {' or '.join(MOODLE_IDENTITIES)}; "
+            "the Moodle roster is each assignment's grading worksheet, or a CSV of student_id and email"
+        )
     if "student_id" not in roster.header and "Identifier" not in roster.header:
-        raise UsageError(f"--roster {', '.join(map(str, roster_paths))}: no column student_id or Identifier "
-                         "(Moodle's 'Participant N'): nothing says which nbgrader student a row is")
+        raise UsageError(
+            f"--roster {', '.join(map(str, roster_paths))}: no column student_id or Identifier "
+            "(Moodle's 'Participant N'): nothing says which nbgrader student a row is"
+        )
     people = moodle_people(roster, identity)
     _left_out(people, final, notes)
     rows = [[identity, *final.chapters]]

@@ -59,8 +59,11 @@ class Outcome:
     def collect(cls, graded: Graded, scratch: Path, chapter: str) -> Outcome:
         """The outcome of grading in the scratch course directory ``scratch`` (``autograder.grade.worker``)."""
         course = CourseDir(scratch)
-        paths = {"autograded.ipynb": course.autograded(STUDENT, chapter) / f"{chapter}.ipynb",
-                 "feedback.html": course.feedback(STUDENT, chapter), "grading.log": course.log(STUDENT, chapter)}
+        paths = {
+            "autograded.ipynb": course.autograded(STUDENT, chapter) / f"{chapter}.ipynb",
+            "feedback.html": course.feedback(STUDENT, chapter),
+            "grading.log": course.log(STUDENT, chapter),
+        }
         return cls(graded, {name: path.read_bytes() if path.is_file() else None for name, path in paths.items()})
 
     def to_wire(self) -> dict:
@@ -89,8 +92,9 @@ class ResultStore:
             graded = Graded.from_json(json.loads((folder / "graded.json").read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError):
             return None
-        return Outcome(graded, {name: (folder / name).read_bytes() if (folder / name).is_file() else None
-                                for name in FILES})
+        return Outcome(
+            graded, {name: (folder / name).read_bytes() if (folder / name).is_file() else None for name in FILES}
+        )
 
     def put(self, key: str, outcome: Outcome) -> None:
         """Keep ``outcome`` (whole or not at all: a stopped client leaves no half-written result)."""

@@ -82,8 +82,21 @@ def _assigned_names(statement: ast.stmt) -> set[str] | None:
 
 # names a test cell may use without their values coming from the student's code
 TRUSTED_NAMES = frozenset(dir(builtins)) | {
-    "np", "numpy", "math", "solutions", "activations", "losses", "layers", "init", "optim", "network", "train",
-    "gradcheck", "data", "search", "plots",
+    "np",
+    "numpy",
+    "math",
+    "solutions",
+    "activations",
+    "losses",
+    "layers",
+    "init",
+    "optim",
+    "network",
+    "train",
+    "gradcheck",
+    "data",
+    "search",
+    "plots",
 }
 NEVER_RELATIONAL = {"name", "hint"}
 
@@ -135,8 +148,11 @@ def relational_parameters(kind: str, given: dict[str, ast.AST], derived: set[str
     """Expected-side parameters computed from the student's own results (a consistency check such as
     ``check_close("out = x * mask", out, x * mask)``): they are computed in the student's process and
     sent with the received values, since the reference's values would not be the student's."""
-    return tuple(p for p, value in given.items()
-                 if p not in RECEIVED[kind] and p not in NEVER_RELATIONAL and _loaded_names(value) & derived)
+    return tuple(
+        p
+        for p, value in given.items()
+        if p not in RECEIVED[kind] and p not in NEVER_RELATIONAL and _loaded_names(value) & derived
+    )
 
 
 class _CheckRewriter(ast.NodeTransformer):
@@ -148,7 +164,11 @@ class _CheckRewriter(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
-        kind = node.func.id[len("check_"):] if isinstance(node.func, ast.Name) and node.func.id.startswith("check_") else None
+        kind = (
+            node.func.id[len("check_") :]
+            if isinstance(node.func, ast.Name) and node.func.id.startswith("check_")
+            else None
+        )
         if kind not in RECEIVED:
             return node
         site, self.site = self.site, self.site + 1
@@ -165,8 +185,13 @@ class _CheckRewriter(ast.NodeTransformer):
         if self.mode == "expect":
             call = ast.Call(
                 func=ast.Attribute(value=ast.Name(PROBE_MODULE, ast.Load()), attr="expect", ctx=ast.Load()),
-                args=[ast.Constant(site), ast.Constant(kind), ast.Constant(node.lineno in self.hidden),
-                      ast.Constant(relational), *node.args],
+                args=[
+                    ast.Constant(site),
+                    ast.Constant(kind),
+                    ast.Constant(node.lineno in self.hidden),
+                    ast.Constant(relational),
+                    *node.args,
+                ],
                 keywords=node.keywords,
             )
             return ast.copy_location(call, node)

@@ -100,7 +100,9 @@ class Result:
     reason: str = ""
     score: float = 0.0
     max_score: float = 0.0
-    grades: dict[str, dict] = field(default_factory=dict)  # grade_id -> auto_score, max_score, needs_manual_grade, cell_type
+    grades: dict[str, dict] = field(
+        default_factory=dict
+    )  # grade_id -> auto_score, max_score, needs_manual_grade, cell_type
     comments: dict[str, str | None] = field(default_factory=dict)
     timestamp: str | None = None  # from nbgrader's timestamp.txt, when the submission had one
     late_penalty: float | None = None
@@ -137,11 +139,18 @@ class Graded:
         """The row of ``student``; ``note`` comes from triage, ``log`` is where the grading log is."""
         notes = [note, *self.notes] if note and note not in self.notes else self.notes
         code = {n: g for n, g in self.grades.items() if g["cell_type"] == "code"}
-        result = Result(student, ERROR if self.failure else FLAGGED if self.flags else GRADED, chapter=chapter,
-                        grades=dict(self.grades), comments=dict(self.comments), timestamp=self.timestamp,
-                        late_penalty=self.late_penalty, seconds=self.seconds,
-                        score=sum(g["auto_score"] or 0.0 for g in code.values()),
-                        max_score=sum(g["max_score"] for g in code.values()))
+        result = Result(
+            student,
+            ERROR if self.failure else FLAGGED if self.flags else GRADED,
+            chapter=chapter,
+            grades=dict(self.grades),
+            comments=dict(self.comments),
+            timestamp=self.timestamp,
+            late_penalty=self.late_penalty,
+            seconds=self.seconds,
+            score=sum(g["auto_score"] or 0.0 for g in code.values()),
+            max_score=sum(g["max_score"] for g in code.values()),
+        )
         if self.failure:
             result.grades, result.score = {}, 0.0
             result.reason = "; ".join([f"grading failed: {self.failure} (see {log})", *self.flags, *notes])
@@ -157,8 +166,18 @@ class Autograder(Autograde):
         [FlagInstructorMarkers, ClearOutput, DeduplicateGradeIds, OverwriteKernelspec, RestoreCells, CheckCellMetadata]
     ).tag(config=True)
     autograde_preprocessors = List(
-        [SealTestCells, GuardedExecute, ScoreTestCells, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-         SaveAutoGrades, AssignLatePenalties, CheckCellMetadata, AddRubrics]
+        [
+            SealTestCells,
+            GuardedExecute,
+            ScoreTestCells,
+            IgnorePattern,
+            ClearMetadataPreprocessor,
+            LimitOutput,
+            SaveAutoGrades,
+            AssignLatePenalties,
+            CheckCellMetadata,
+            AddRubrics,
+        ]
     ).tag(config=True)
     journal = Instance(Journal, args=())
 
@@ -252,8 +271,7 @@ class _FailSafe:
 KERNEL_START_RETRIES = 1  # a kernel that never answered is started once more
 
 
-def _autograde(course: CourseDir, task: Task, db: Path, log_path: Path, logger, journal: Journal,
-               failsafe: _FailSafe):
+def _autograde(course: CourseDir, task: Task, db: Path, log_path: Path, logger, journal: Journal, failsafe: _FailSafe):
     """nbgrader's autograde of one submission; failures go to ``journal.failure``."""
     config = coursedir = None
     try:

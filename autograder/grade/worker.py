@@ -117,8 +117,13 @@ def kernel_check(sandbox: sandboxes.Sandbox) -> str:
     journal = Journal()
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CHECK_CELL)])
     try:
-        executor = GuardedExecute(timeout=120, time_limit=180, sandbox=sandbox.for_data(str(folder), sandbox.memory),
-                                  data_dir=str(folder), shutdown_kernel="immediate")
+        executor = GuardedExecute(
+            timeout=120,
+            time_limit=180,
+            sandbox=sandbox.for_data(str(folder), sandbox.memory),
+            data_dir=str(folder),
+            shutdown_kernel="immediate",
+        )
         nb, _ = executor.preprocess(nb, {"metadata": {"path": str(folder)}, "autograder": journal})
     except Exception as error:  # noqa: BLE001 - whatever failed, the worker must say it and refuse
         return f"{type(error).__name__}: {str(error).strip()[:300]}"
@@ -264,10 +269,18 @@ def grade_task(release_digest: str, notebook: bytes, timestamp: bytes | None) ->
     if timestamp is not None:
         (submitted / "timestamp.txt").write_bytes(timestamp)
     secrets, public, rubrics = shown_lines(here.source / f"{here.chapter}.ipynb")
-    task = Task(root=str(scratch), chapter=here.chapter, template_db=str(here.folder / bundles.TEMPLATE),
-                limits=limits, data_dir=str(here.data_dir), expectations=expectations_of(here),
-                secrets=secrets, public=public, rubrics=rubrics,
-                sandbox=sandbox.for_data(str(here.data_dir), limits.memory) if sandbox else None)
+    task = Task(
+        root=str(scratch),
+        chapter=here.chapter,
+        template_db=str(here.folder / bundles.TEMPLATE),
+        limits=limits,
+        data_dir=str(here.data_dir),
+        expectations=expectations_of(here),
+        secrets=secrets,
+        public=public,
+        rubrics=rubrics,
+        sandbox=sandbox.for_data(str(here.data_dir), limits.memory) if sandbox else None,
+    )
     try:
         graded = grade_notebook(task)
         return Outcome.collect(graded, scratch, here.chapter).to_wire()

@@ -144,8 +144,9 @@ def _load(path: Path, mtime_ns: int, language: str, domain: str) -> Translations
     wrong = problems(path, domain, catalog)
     if wrong:
         raise CatalogError("a translation does not keep the markup of its English text:\n  " + "\n  ".join(wrong))
-    entries = {(m.context, m.id): m.string for m in catalog
-               if m.id and isinstance(m.id, str) and m.string and not m.fuzzy}
+    entries = {
+        (m.context, m.id): m.string for m in catalog if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
+    }
     return Translations(language, domain, entries)
 
 

@@ -56,8 +56,11 @@ def leak_problems(chapter: Chapter, release: Path) -> list[str]:
 
     answers = [calls for owner in chapters_from(chapter) for calls in recorded_calls(owner)]
     kept = kept_reproductions(chapter)
-    return [f"leak: {r.describe()}" for r in probe(release, answers).reproductions
-            if (r.function, r.chapter, r.answer) not in kept]
+    return [
+        f"leak: {r.describe()}"
+        for r in probe(release, answers).reproductions
+        if (r.function, r.chapter, r.answer) not in kept
+    ]
 
 
 def unexpected_errors(graded_nb) -> list[str]:

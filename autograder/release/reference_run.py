@@ -46,8 +46,9 @@ RUN_VERSION = "3"  # bump to run everything again after a change of how chapters
 FINGERPRINT_KEY = "course_library"
 ADDED = "autograder_added"  # metadata of the cells the trusted form adds
 WATCH = "import autograder.probe as _autograder_probe\n_autograder_probe.watch(globals(), {names!r})"
-BLAS_THREADS = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                                       "NUMEXPR_NUM_THREADS")}
+BLAS_THREADS = {
+    name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+}
 
 
 class ReferenceRunError(RuntimeError):
@@ -88,17 +89,21 @@ def source_view(executed, source_nb):
         raise ReferenceRunError(f"the reference run has {len(ran)} cells, the notebook {len(nb.cells)}")
     for cell, run in zip(nb.cells, ran):
         if cell.cell_type == "code":
-            cell.outputs = [o for o in run.get("outputs", [])
-                            if not {RECORD_MIME, CALL_MIME} & set(o.get("data") or {})]
+            cell.outputs = [
+                o for o in run.get("outputs", []) if not {RECORD_MIME, CALL_MIME} & set(o.get("data") or {})
+            ]
             cell.execution_count = run.get("execution_count")
     return nb
 
 
 def errors(executed) -> list[tuple[int, str, str, str]]:
     """(cell index, cell id, exception, message) of every cell that raised in the reference run."""
-    return [(index, cell.get("id", ""), output.get("ename", ""), output.get("evalue", ""))
-            for index, cell in enumerate(c for c in executed.cells if ADDED not in c.metadata)
-            for output in cell.get("outputs", []) if output.get("output_type") == "error"]
+    return [
+        (index, cell.get("id", ""), output.get("ename", ""), output.get("evalue", ""))
+        for index, cell in enumerate(c for c in executed.cells if ADDED not in c.metadata)
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "error"
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -167,8 +172,9 @@ def _run(nb, where: Path) -> float:
     from autograder.grade import kernel as kernels
 
     start = time.perf_counter()
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(where)}})
+    client = NotebookClient(
+        nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(where)}}
+    )
     client.km = client.create_kernel_manager()
     sockets = kernels.use_private_sockets(client.km)
     options = kernels.launch_options(None, None)
@@ -206,8 +212,11 @@ def executed(source: Path, log=None):
         nbformat.write(trusted, path)
         seconds = _run(trusted, RUNS_DIR)
         with _lock("database"):
-            _cache().cache_notebook_bundle(CacheBundleIn(trusted, str(path), data={"execution_seconds": seconds}),
-                                           check_validity=False, overwrite=True)
+            _cache().cache_notebook_bundle(
+                CacheBundleIn(trusted, str(path), data={"execution_seconds": seconds}),
+                check_validity=False,
+                overwrite=True,
+            )
         if log:
             log(f"ran {source.name} in {seconds:.1f} s")
         return trusted

@@ -72,10 +72,12 @@ def _on_timer(signum, frame):
 def same(a: Any, b: Any) -> bool:
     """Equal as data: dicts key by key, sequences element by element, numbers and arrays by np.allclose."""
     if isinstance(a, dict) or isinstance(b, dict):
-        return (isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys()
-                and all(same(a[k], b[k]) for k in a))
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and (
-            len(a) != len(b) or any(isinstance(x, (list, tuple, dict)) for x in (*a, *b))):
+        return isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if (
+        isinstance(a, (list, tuple))
+        and isinstance(b, (list, tuple))
+        and (len(a) != len(b) or any(isinstance(x, (list, tuple, dict)) for x in (*a, *b)))
+    ):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     try:
         x, y = np.asarray(a), np.asarray(b)
@@ -158,12 +160,22 @@ class Call:
             as_function.append(("by name" + label, [], {n: values[n] for n in ordered}))
         others = {n: v for n, v in given.items() if not is_number(v)}
         in_dicts = [{"p": v} if isinstance(v, np.ndarray) else v for v in others.values()]
-        as_method = [("the other arguments in order", list(others.values()), {}),
-                     ("the other arguments by name", [], others),
-                     ("each array in a dict", in_dicts, {}), *as_function]
+        as_method = [
+            ("the other arguments in order", list(others.values()), {}),
+            ("the other arguments by name", [], others),
+            ("each array in a dict", in_dicts, {}),
+            *as_function,
+        ]
         inputs = [*args, *kwargs.values()]
-        return cls(chapter, answer, inputs, targets(call["result"], inputs), as_function,
-                   {n: v for n, v in given.items() if is_number(v)}, as_method)
+        return cls(
+            chapter,
+            answer,
+            inputs,
+            targets(call["result"], inputs),
+            as_function,
+            {n: v for n, v in given.items() if is_number(v)},
+            as_method,
+        )
 
 
 @cache
@@ -228,9 +240,13 @@ def public_callables(edition: Path) -> Iterator[tuple[str, str, Any]]:
 
 @cache
 def public_methods(cls: type) -> tuple[str, ...]:
-    return tuple(name for name, value in inspect.getmembers(cls)
-                 if not name.startswith("_") and inspect.isfunction(value)
-                 and getattr(value, "__module__", "").startswith("solutions"))
+    return tuple(
+        name
+        for name, value in inspect.getmembers(cls)
+        if not name.startswith("_")
+        and inspect.isfunction(value)
+        and getattr(value, "__module__", "").startswith("solutions")
+    )
 
 
 def constructors(cls: type, call: Call) -> Iterator[Variant]:
@@ -297,8 +313,11 @@ def probe(edition: Path, answers: list[dict], budget: float) -> dict:
                 continue
             now = time.process_time()
             if now > deadline:
-                return {"found": found, "unprobed": unprobed,
-                        "incomplete": f"the probe ran out of time ({budget:g} CPU seconds) at solutions.{module}.{name}"}
+                return {
+                    "found": found,
+                    "unprobed": unprobed,
+                    "incomplete": f"the probe ran out of time ({budget:g} CPU seconds) at solutions.{module}.{name}",
+                }
             if now - started > CANDIDATE_SECONDS:
                 unprobed.append((module, name))
                 break

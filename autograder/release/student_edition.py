@@ -234,8 +234,9 @@ class StudentEdition:
 
 #: the stubs' messages: patterns of the learner catalog, so that a student reads them in the release's language
 STUB_OF_THIS_CHAPTER = P_("{name} is an exercise of this chapter ({chapter}): write it yourself in the notebook.")
-STUB_OF_A_LATER_CHAPTER = P_("{name} is an exercise of a later chapter ({chapter}); it is not part of the release of "
-                             "{release}.")
+STUB_OF_A_LATER_CHAPTER = P_(
+    "{name} is an exercise of a later chapter ({chapter}); it is not part of the release of {release}."
+)
 
 
 def _stub_message(qualname: str, owner: str, current: str) -> str:
@@ -349,7 +350,9 @@ def build_student_edition(chapter: Chapter, dest: Path, also_stub: tuple[Stub, .
             for secret in secret_list:
                 for line in find_secret(source, secret):
                     around = [
-                        (q, n) for q, n in definitions if n.lineno - 1 <= line < n.end_lineno and q.split(".")[0] not in protected
+                        (q, n)
+                        for q, n in definitions
+                        if n.lineno - 1 <= line < n.end_lineno and q.split(".")[0] not in protected
                     ]
                     if not around:
                         raise LeakError(
@@ -358,7 +361,9 @@ def build_student_edition(chapter: Chapter, dest: Path, also_stub: tuple[Stub, .
                         )
                     qualname = around[-1][0]
                     extra[qualname] = _stub_message(f"solutions.{module}.{qualname}", secret.chapter, chapter.id)
-                    edition.stubs.append(Stub(module, qualname, secret.chapter, f"contains the {secret.kind} of {secret.cell}"))
+                    edition.stubs.append(
+                        Stub(module, qualname, secret.chapter, f"contains the {secret.kind} of {secret.cell}")
+                    )
             if not extra:
                 break
             source = _apply_stubs(source, extra)
@@ -377,4 +382,3 @@ def mapping_table() -> str:
         return "No chapter answer has a same-named function in solutions/.\n"
     rows = [(a.chapter, a.grade_id, a.qualname) for a in answers]
     return text_table(("chapter", "grade_id", "library function"), rows) + "\n"
-
