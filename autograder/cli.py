@@ -220,7 +220,7 @@ def run_release(args) -> int:
                 f"--language {args.language}: the course's languages are en and {', '.join(languages())} "
                 "(book/locale/languages.yml)"
             )
-    for chapter, folder in zip(chapters, release(chapters, args.out)):
+    for chapter, folder in zip(chapters, release(chapters, args.out), strict=True):
         if translated:
             translate_release(folder, chapter, args.language)
         downloads = args.out / "assignments" / (args.language if translated else "")

@@ -264,7 +264,7 @@ def stub_message(definition: tuple[str, str] | None, chapter: str, exercise: str
 def definition_at(source: str, line: int) -> tuple[str, str] | None:
     """(kind, dotted name) of the innermost ``def`` or ``class`` around a 1-based line; None outside any."""
     try:
-        tree = ast.parse("\n".join("" if l.lstrip().startswith(("%", "!")) else l for l in source.split("\n")))
+        tree = ast.parse("\n".join("" if text.lstrip().startswith(("%", "!")) else text for text in source.split("\n")))
     except SyntaxError:
         return None
     names, kind, node = [], None, tree
@@ -326,7 +326,7 @@ class ClearSolutionsWithNamedStubs(ClearSolutions):
         lines, stub_length, removed = cleared.split("\n"), len(self.code_stub[language].split("\n")), 0
         starts = [n for n, line in enumerate(original.split("\n")) if self.begin_solution_delimeter in line]
         ends = [n for n, line in enumerate(original.split("\n")) if self.end_solution_delimeter in line]
-        for k, (first, last) in enumerate(zip(starts, ends)):
+        for k, (first, last) in enumerate(zip(starts, ends, strict=False)):
             for at in range(first - removed + k * stub_length, first - removed + (k + 1) * stub_length):
                 lines[at] = self._named(lines[at], definition_at(original, first + 1))
             removed += last - first + 1

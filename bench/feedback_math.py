@@ -221,12 +221,12 @@ def main() -> int:
     unique = sorted(set(formulas))
     count = collections.Counter(formulas)
     references = mathjax_mathml(unique)
-    broken = [tex for (_, tex), mathml in zip(unique, references) if mathml.startswith("ERROR") or "merror" in mathml]
+    broken = [tex for (_, tex), mathml in zip(unique, references, strict=True) if mathml.startswith("ERROR") or "merror" in mathml]
     print(f"{len(formulas)} formulas in the ten chapters ({len(unique)} different); "
           f"MathJax 3.2.2 fails on {len(broken)}")
     for name, convert in candidates().items():
         wrong, seconds, size = [], 0.0, 0
-        for (display, tex), reference in zip(unique, references):
+        for (display, tex), reference in zip(unique, references, strict=True):
             started = time.perf_counter()
             try:
                 mathml = convert(tex, display)

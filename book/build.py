@@ -55,11 +55,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if sys.path[0] == str(Path(__file__).resolve().parent):  # run as a script: import the package `book`
     sys.path[0] = str(ROOT)
 
-import nbformat
-import yaml
+import nbformat  # noqa: E402 - after the sys.path setup above
+import yaml  # noqa: E402 - after the sys.path setup above
 
-from autograder.release import catalogs
-from book import execution, staging, translated_site
+from autograder.release import catalogs  # noqa: E402 - after the sys.path setup above
+from book import execution, staging, translated_site  # noqa: E402 - after the sys.path setup above
 
 BUILD = ROOT / "_build"
 STAGE = BUILD / ".book_stage"

@@ -188,7 +188,7 @@ def stage_student(executed, release, chapter: str, bibfile: Path, translations: 
             add_tag(cell, "graded-tests" if is_test_cell(cell) else "graded-answer")
     if len(release.cells) != len(nb.cells):
         raise StageError(f"{chapter}: the student page has {len(nb.cells)} cells, nbgrader's release {len(release.cells)}")
-    for index, (page_cell, release_cell) in enumerate(zip(nb.cells, release.cells)):
+    for index, (page_cell, release_cell) in enumerate(zip(nb.cells, release.cells, strict=True)):
         page_text = plain_citations(page_cell.source, bibfile) if page_cell.cell_type == "markdown" else page_cell.source
         if page_text != release_cell.source or page_cell.cell_type != release_cell.cell_type:
             raise StageError(

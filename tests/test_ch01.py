@@ -122,5 +122,5 @@ def test_minibatch_epoch_does_not_modify_inputs(ns):
         return float(0.5 * np.mean(r**2)), xb.T @ r / len(yb)
 
     ns["minibatch_epoch"](w, X, y, least_squares, 0.01, 4, np.random.default_rng(0))
-    for original, array in zip(before, (X, y, w)):
+    for original, array in zip(before, (X, y, w), strict=True):
         np.testing.assert_array_equal(original, array)

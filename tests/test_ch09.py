@@ -68,7 +68,7 @@ def test_expected_initial_loss_rises_with_regularization(ns):
     weights = [rng.standard_normal((30, 20)).astype(np.float32)]
     values = [ns["expected_initial_loss"](10, weights, lam) for lam in (0.0, 0.1, 1.0, 10.0)]
     assert values[0] == pytest.approx(math.log(10))
-    assert all(a < b for a, b in zip(values, values[1:]))
+    assert all(a < b for a, b in zip(values, values[1:], strict=False))
 
 
 # --- part 2: log-uniform sampling --------------------------------------------
@@ -107,7 +107,7 @@ def test_log_uniform_rejects_bad_ranges(ns, low, high):
 
 
 def _trials(values, scores):
-    return [search.Trial(params={"lr": float(v)}, score=float(s), index=i) for i, (v, s) in enumerate(zip(values, scores))]
+    return [search.Trial(params={"lr": float(v)}, score=float(s), index=i) for i, (v, s) in enumerate(zip(values, scores, strict=True))]
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -59,7 +59,7 @@ def test_the_korean_release_has_korean_prose_and_the_english_code_and_graded_cel
     assert nb.metadata.course == {**english.metadata.course, "language": "ko"}
     assert nb.cells[0].source.startswith("# 1. 손실함수와 경사 하강법")
     assert len(nb.cells) == len(english.cells)
-    for korean_cell, english_cell in zip(nb.cells, english.cells):
+    for korean_cell, english_cell in zip(nb.cells, english.cells, strict=True):
         if korean_cell.cell_type == "code" or is_graded(korean_cell):
             assert korean_cell == english_cell
         if is_graded(korean_cell):

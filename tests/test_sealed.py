@@ -191,7 +191,7 @@ def test_no_expected_number_of_a_hidden_check_enters_the_students_process(source
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id[6:] in RECEIVED):
             continue
         kind = call.func.id[6:]
-        given = dict(zip(SIGNATURES[kind].parameters, call.args)) | {k.arg: k.value for k in call.keywords}
+        given = dict(zip(SIGNATURES[kind].parameters, call.args, strict=False)) | {k.arg: k.value for k in call.keywords}
         sent = (*RECEIVED[kind], *relational_parameters(kind, given, derived))
         for parameter, value in given.items():
             target = received_numbers if parameter in sent else expected_numbers

@@ -280,7 +280,7 @@ def test_a_korean_release_notebook_has_korean_prose_and_the_english_code_and_gra
     korean = translated.translate_notebook(english, nbformat.read(CHAPTERS[0], as_version=4),
                                            catalogs.load("ko", "chapters/01_gradient_descent"))
     assert len(korean.cells) == len(english.cells)
-    for ours, theirs in zip(korean.cells, english.cells):
+    for ours, theirs in zip(korean.cells, english.cells, strict=True):
         if ours.cell_type == "code" or is_graded(ours):
             assert ours == theirs
             if is_graded(ours):

@@ -118,7 +118,7 @@ def test_korean_chapter_page_links_the_korean_bundle(chapter, site, server, brow
         hidden_words = bundle.read(catalog)
     assert release.metadata.course == {**original.metadata.course, "language": LANGUAGE}
     assert len(release.cells) == len(original.cells)
-    for ours, theirs in zip(release.cells, original.cells):
+    for ours, theirs in zip(release.cells, original.cells, strict=True):
         if ours.cell_type == "code" or is_graded(ours):
             assert ours == theirs, f"{name}.zip ({LANGUAGE}): cell {ours.get('id')} differs from the English release"
     text = nbformat.writes(release)

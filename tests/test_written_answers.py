@@ -61,7 +61,7 @@ def parse_answer(source: str) -> tuple[str, float, list[float]]:
     bad = [item for item in items if not RUBRIC_ITEM.match(item)]
     assert not bad, f"rubric lines must read '- <points> point(s): <what earns them>': {bad}"
     item_points = [float(RUBRIC_ITEM.match(item)["points"]) for item in items]
-    for item, value in zip(items, item_points):
+    for item, value in zip(items, item_points, strict=True):
         assert item.startswith(f"- {points_text(value)}: "), f"write '{points_text(value)}' in: {item}"
     return answer, float(heading.group(1)), item_points
 

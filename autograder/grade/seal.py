@@ -175,7 +175,7 @@ class _CheckRewriter(ast.NodeTransformer):
         if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
             raise SealingError(f"line {node.lineno}: check_{kind} is called with * or ** arguments")
         names = list(SIGNATURES[kind].parameters)
-        given = dict(zip(names, node.args)) | {k.arg: k.value for k in node.keywords}
+        given = dict(zip(names, node.args, strict=False)) | {k.arg: k.value for k in node.keywords}
         if unknown := set(given) - set(names):
             raise SealingError(f"line {node.lineno}: check_{kind} has no parameter {sorted(unknown)}")
         missing = [p for p in AST_REQUIRED[kind] if p not in given]

@@ -87,7 +87,7 @@ def source_view(executed, source_nb):
     ran = [cell for cell in executed.cells if ADDED not in cell.metadata]
     if len(ran) != len(nb.cells):
         raise ReferenceRunError(f"the reference run has {len(ran)} cells, the notebook {len(nb.cells)}")
-    for cell, run in zip(nb.cells, ran):
+    for cell, run in zip(nb.cells, ran, strict=True):
         if cell.cell_type == "code":
             cell.outputs = [
                 o for o in run.get("outputs", []) if not {RECORD_MIME, CALL_MIME} & set(o.get("data") or {})

@@ -78,7 +78,7 @@ def same(a: Any, b: Any) -> bool:
         and isinstance(b, (list, tuple))
         and (len(a) != len(b) or any(isinstance(x, (list, tuple, dict)) for x in (*a, *b)))
     ):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     try:
         x, y = np.asarray(a), np.asarray(b)
     except Exception:  # noqa: BLE001 - not data
@@ -116,7 +116,7 @@ def yielded(returned: Any, before: list[Any], after: list[Any]) -> list[Any]:
     values = [returned]
     if isinstance(returned, (tuple, list)):
         values += list(returned)
-    for old, new in zip(before, after):
+    for old, new in zip(before, after, strict=True):
         if not same(old, new):
             values.append(new)
             if isinstance(new, dict) and len(new) == 1:
@@ -151,7 +151,7 @@ class Call:
     @classmethod
     def prepare(cls, chapter: str, answer: str, call: dict) -> Call:
         args, kwargs, names = list(call["args"]), dict(call["kwargs"]), list(call["parameters"])
-        given = dict(zip(names, args)) | kwargs
+        given = dict(zip(names, args, strict=False)) | kwargs
         as_function = [("as called", args, kwargs)]
         for label, values in (("", given), (" with the answer's defaults", given | call["defaults"])):
             ordered = [n for n in names if n in values]

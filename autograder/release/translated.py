@@ -119,7 +119,7 @@ def stub_translations(source_nb, learner: i18n.Language, chapter: catalogs.Trans
     titles = exercise_titles(chapter)
     english = stub_messages(source_nb)
     translated = stub_messages(source_nb, lambda text: titles.get(text) or learner.translate(text))
-    return {e: t for e, t in zip(english, translated) if e != t}
+    return {e: t for e, t in zip(english, translated, strict=True) if e != t}
 
 
 def learner_catalog(language: str, chapter_id: str, hidden: bool) -> Catalog:

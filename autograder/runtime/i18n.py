@@ -79,7 +79,7 @@ class Language:
         for regex, placeholders, translation in self.patterns():
             match = regex.fullmatch(text)
             if match:
-                return fill(translation, dict(zip(placeholders, match.groups())))
+                return fill(translation, dict(zip(placeholders, match.groups(), strict=True)))
         return text
 
 

@@ -28,11 +28,11 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from babel.messages.catalog import Catalog
-from babel.messages.pofile import write_po
+from babel.messages.catalog import Catalog  # noqa: E402 - after the sys.path setup above
+from babel.messages.pofile import write_po  # noqa: E402 - after the sys.path setup above
 
-from autograder.release import catalogs
-from book import translation_sources
+from autograder.release import catalogs  # noqa: E402 - after the sys.path setup above
+from book import translation_sources  # noqa: E402 - after the sys.path setup above
 
 
 @dataclass
