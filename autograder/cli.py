@@ -1,4 +1,5 @@
-"""Command line: ``python -m autograder release|grade|feedback|export|samples|mapping`` (also the ``autograder`` script).
+"""Command line: ``python -m autograder release|grade|feedback|export|samples|mapping``
+(also the ``autograder`` script).
 
 Exit status: 0 when everything was graded, 1 when some submissions need the
 instructor's attention (they are listed; for ``export``: some grades are not final yet),

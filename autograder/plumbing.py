@@ -167,7 +167,8 @@ def without_regions(source: str, kinds: tuple[Delimiters, ...] = (SOLUTION, HIDD
 
 
 def replace_regions(source: str, kind: Delimiters, note: str) -> str:
-    """The source with each region of ``kind`` (delimiter lines included) replaced by one line, ``note``, indented as the region."""
+    """The source with each region of ``kind`` (delimiter lines included) replaced by one line, ``note``,
+    indented as the region."""
     lines = source.splitlines()
     shown: list[str] = []
     regions = {first: last for _, first, last in _regions(source, (kind,))}

@@ -56,7 +56,9 @@ class LabServer:
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.command[0]} exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"{self.command[0]} exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}"
+                )
             try:
                 with urllib.request.urlopen(self.url("api/status"), timeout=5):
                     return self

@@ -150,7 +150,9 @@ def test_a_killed_worker_loses_nothing_and_a_submission_that_kills_two_workers_i
         finally:
             killer.stop.set()
             killer.join(timeout=30)
-    assert sorted(killer.killed) == sorted([once, twice, twice]), [(r.student, r.status, r.reason) for r in batch.results]
+    assert sorted(killer.killed) == sorted([once, twice, twice]), [
+        (r.student, r.status, r.reason) for r in batch.results
+    ]
     results = batch.by_student()
     assert sorted(results) == ["s00", "s01", "s02", "s03", "s04"]
     crashed = results.pop("s03")
@@ -366,7 +368,8 @@ def test_all_takes_only_the_submissions(capsys):
     assert "with --all, give only SUBMISSIONS" in capsys.readouterr().err
     assert cli.main(["grade", "subs", "--out", "o"]) == 2
     assert "give CHAPTER and SUBMISSIONS" in capsys.readouterr().err
-    assert cli.main(["grade", "03_activations", "subs", "--out", "o", "--workers", "2", "--scheduler", "tcp://x:1"]) == 2
+    argv = ["grade", "03_activations", "subs", "--out", "o", "--workers", "2", "--scheduler", "tcp://x:1"]
+    assert cli.main(argv) == 2
     assert "--workers sets the size of the local cluster" in capsys.readouterr().err
 
 

@@ -1,4 +1,5 @@
-"""``python -m autograder export``: final grades from a real nbgrader gradebook, for the course and for Canvas and Moodle.
+"""``python -m autograder export``: final grades from a real nbgrader gradebook, for the course and
+for Canvas and Moodle.
 
 The gradebook is made with nbgrader's own API (what ``grade`` and formgrader write): three
 chapters, one of them never graded, and students whose grades are complete, wait for hand

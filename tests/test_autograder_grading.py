@@ -107,7 +107,8 @@ def test_grades_csv_has_one_row_per_student(tiny):
         rows = {row["student_id"]: row for row in reader}
     assert set(rows) == set(EXPECTED)
     for case, (status, points, _) in EXPECTED.items():
-        assert (rows[case]["chapter"], rows[case]["status"], float(rows[case]["score"]), float(rows[case]["max_score"])) == (
+        row = rows[case]
+        assert (row["chapter"], row["status"], float(row["score"]), float(row["max_score"])) == (
             CHAPTER, status, points, 10.0)
     assert rows["invalid_json"]["reason"].startswith("unreadable notebook: ")
 
@@ -137,8 +138,8 @@ def test_huge_output_is_truncated(tiny):
 
 def test_feedback_shows_points_and_messages_but_no_hidden_test_or_solution(tiny):
     course, source = tiny["batch"].course, tiny["source"]
-    hidden = [line.strip() for c in source.cells for r in region_texts(c.source, HIDDEN_TESTS) for line in r.splitlines()
-              if len(line.strip()) >= 12]
+    hidden = [line.strip() for c in source.cells for r in region_texts(c.source, HIDDEN_TESTS)
+              for line in r.splitlines() if len(line.strip()) >= 12]
     solutions = [line.strip() for c in source.cells for r in region_texts(c.source, SOLUTION) for line in r.splitlines()
                  if len(line.strip()) >= 12]
     assert hidden and solutions
@@ -150,7 +151,9 @@ def test_feedback_shows_points_and_messages_but_no_hidden_test_or_solution(tiny)
         for line in hidden:
             assert line not in text and html.escape(line) not in raw, f"{case}: hidden test {line!r} in feedback"
         assert "BEGIN HIDDEN TESTS" not in raw and SECRET_EXPECTED not in text, case
-        assert MODEL_ANSWER not in raw and RUBRIC_ITEM not in raw, f"{case}: the written answer's solution is in the feedback"
+        assert MODEL_ANSWER not in raw and RUBRIC_ITEM not in raw, (
+            f"{case}: the written answer's solution is in the feedback"
+        )
         assert "Model answer and rubric" not in raw, case
         if case in ("blank", "partly_wrong", "edited_tests", "instructor_source", "symlink_to_source"):
             # they never wrote the solutions (the instructor's source holds them: each region becomes a note)

@@ -131,7 +131,8 @@ CONVERSIONS = [
      "(AdamW, Loshchilov & Hutter 2019)."),
     ("(Goodfellow et al. 2016, section 7.8)", "({cite:alp}`goodfellow2016deep`, section 7.8)",
      "(Goodfellow et al. 2016, section 7.8)"),
-    ("follows Chawla et al.\n(2002); the", "follows {cite:t}`chawla2002smote`; the", "follows Chawla et al. (2002); the"),
+    ("follows Chawla et al.\n(2002); the", "follows {cite:t}`chawla2002smote`; the",
+     "follows Chawla et al. (2002); the"),
     ("Xavier (Glorot and Bengio 2010)", "Xavier {cite:p}`glorot2010understanding`", "Xavier (Glorot & Bengio 2010)"),
 ]
 

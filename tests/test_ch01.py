@@ -102,7 +102,9 @@ def test_minibatch_epoch_takes_ceil_n_over_b_steps_and_one_full_batch_step_is_gr
 
     w0 = (0.1 * rng_data.standard_normal((4, 3))).astype(np.float32)
     for batch_size in (1, 5, 23, 100):
-        w_new, step_losses = ns["minibatch_epoch"](w0, X, y, softmax_regression, 0.3, batch_size, np.random.default_rng(9))
+        w_new, step_losses = ns["minibatch_epoch"](
+            w0, X, y, softmax_regression, 0.3, batch_size, np.random.default_rng(9)
+        )
         assert w_new.dtype == np.float32
         assert len(step_losses) == -(-len(X) // batch_size)
         if batch_size >= len(X):  # one step on the whole set, whatever the order of its rows

@@ -58,7 +58,9 @@ def test_backwards_pass_a_numerical_gradient_check(ns):
     rng = np.random.default_rng(11)
     x = rng.uniform(0.05, 3.0, size=(5, 4)) * rng.choice([-1.0, 1.0], size=(5, 4))
     dout = rng.standard_normal((5, 4))
-    for forward, backward in [("relu", "relu_backward"), ("leaky_relu", "leaky_relu_backward"), ("elu", "elu_backward")]:
+    for forward, backward in [
+        ("relu", "relu_backward"), ("leaky_relu", "leaky_relu_backward"), ("elu", "elu_backward")
+    ]:
         numeric = gradcheck.numerical_gradient(ns[forward], x, dout)
         assert gradcheck.relative_error(ns[backward](dout, x), numeric) < 1e-8
 

@@ -42,7 +42,8 @@ def test_seed_004_formulas_statistically(ns, fan_in, fan_out):
 
 def test_library_xavier_of_a_square_layer_has_std_one_over_sqrt_fan_in():
     # the std that seed 000's snippets, 0.01 * randn / sqrt(fan_in), miss by a factor of 100
-    assert init.xavier_normal(1000, 1000, np.random.default_rng(123)).std() == pytest.approx(1 / np.sqrt(1000), rel=0.01)
+    std = init.xavier_normal(1000, 1000, np.random.default_rng(123)).std()
+    assert std == pytest.approx(1 / np.sqrt(1000), rel=0.01)
 
 
 def covariance(X):
@@ -54,7 +55,9 @@ def covariance(X):
 @pytest.mark.parametrize("seed, dims", [(0, 2), (1, 3), (2, 6)])
 def test_decorrelate_and_whiten(ns, seed, dims):
     rng = np.random.default_rng(seed)
-    X = (rng.standard_normal((3000, dims)) @ rng.standard_normal((dims, dims)) + rng.normal(0, 5, dims)).astype(np.float32)
+    X = (
+        rng.standard_normal((3000, dims)) @ rng.standard_normal((dims, dims)) + rng.normal(0, 5, dims)
+    ).astype(np.float32)
     before = X.copy()
     rotated, white = ns["decorrelate"](X), ns["whiten"](X)
     np.testing.assert_array_equal(X, before)

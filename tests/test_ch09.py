@@ -107,7 +107,10 @@ def test_log_uniform_rejects_bad_ranges(ns, low, high):
 
 
 def _trials(values, scores):
-    return [search.Trial(params={"lr": float(v)}, score=float(s), index=i) for i, (v, s) in enumerate(zip(values, scores, strict=True))]
+    return [
+        search.Trial(params={"lr": float(v)}, score=float(s), index=i)
+        for i, (v, s) in enumerate(zip(values, scores, strict=True))
+    ]
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -123,7 +126,9 @@ def test_narrow_log_range_equals_solutions_narrow_space(ns, seed):
     top_k = int(rng.integers(1, 8))
     margin = float(rng.uniform(0.01, 0.5))
     ours = ns["narrow_log_range"](values, scores, low, high, top_k=top_k, margin=margin)
-    narrowed = search.narrow_space(_trials(values, scores), {"lr": search.LogUniform(low, high)}, top_k=top_k, margin=margin)
+    narrowed = search.narrow_space(
+        _trials(values, scores), {"lr": search.LogUniform(low, high)}, top_k=top_k, margin=margin
+    )
     assert all(type(v) is float for v in ours)
     np.testing.assert_allclose(ours, (narrowed["lr"].low, narrowed["lr"].high), rtol=1e-12)
     assert low <= ours[0] < ours[1] <= high

@@ -89,7 +89,9 @@ def test_the_gradebook_holds_only_the_graders_scores(cheats):
             submission = gb.find_submission(CHAPTER, student)
             for notebook in submission.notebooks:
                 for grade_ in notebook.grades:
-                    assert grade_.manual_score is None, f"{student}: manual score {grade_.manual_score} in {grade_.name}"
+                    assert grade_.manual_score is None, (
+                        f"{student}: manual score {grade_.manual_score} in {grade_.name}"
+                    )
                     assert grade_.max_score <= 5, f"{student}: max score of {grade_.name} changed"
         assert gb.find_submission(CHAPTER, "writes_gradebook").code_score == 0
         assert gb.find_submission(CHAPTER, "honest_reference").code_score == HONEST

@@ -119,7 +119,8 @@ def test_the_same_grade_command_gives_the_korean_reference_full_marks_and_the_bl
     assert blank.score == 0, blank.cell_scores
     course = run["batch"].course
     with Gradebook(course.db_url) as gradebook:
-        written = [cell.name for cell in gradebook.find_notebook(CHAPTER, CHAPTER).grade_cells if cell.cell_type == "markdown"]
+        cells = gradebook.find_notebook(CHAPTER, CHAPTER).grade_cells
+        written = [cell.name for cell in cells if cell.cell_type == "markdown"]
         assert written
         for name in written:  # left as released: nbgrader's automatic 0, as in English
             assert gradebook.find_grade(name, CHAPTER, CHAPTER, "blank").auto_score == 0

@@ -181,7 +181,9 @@ def test_what_the_probe_finds_becomes_a_stub_that_says_which_answer_it_gives_awa
 
 
 def test_a_reproduction_that_cannot_be_stubbed_refuses_the_release(tmp_path, monkeypatch):
-    protected = Reproduction("gradcheck", "relative_error", "01_gradient_descent", "cross_entropy", "relative_error(...)")
+    protected = Reproduction(
+        "gradcheck", "relative_error", "01_gradient_descent", "cross_entropy", "relative_error(...)"
+    )
     monkeypatch.setattr(leaks, "recorded_calls", lambda chapter, log=None: [])
     monkeypatch.setattr(leaks, "probe", lambda edition, answers: leaks.Probed([protected], []))
     with pytest.raises(LeakError) as raised:

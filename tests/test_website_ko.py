@@ -70,7 +70,9 @@ def test_every_page_links_to_its_counterpart_in_the_other_language(site):
             if language not in links:
                 problems.append(f"{path.relative_to(site)}: no link to the {language} page")
             elif (path.parent / links[language]).resolve() != counterpart.resolve():
-                problems.append(f"{path.relative_to(site)}: links {links[language]}, not {counterpart.relative_to(site)}")
+                problems.append(
+                    f"{path.relative_to(site)}: links {links[language]}, not {counterpart.relative_to(site)}"
+                )
         if 'lang="ko"' not in translated.read_text(encoding="utf-8")[:500]:
             problems.append(f"{korean(page)}: the page does not say it is Korean (<html lang=\"ko\">)")
     assert not problems, "\n".join(problems)

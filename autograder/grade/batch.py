@@ -9,7 +9,8 @@ Steps:
    holding only the assignment, the course gradebook ``OUT/gradebook.db``) and packed into
    content-addressed bundles (``autograder.grade.bundles``);
 2. a notebook that cannot be read, or cannot be found, or a submission holding a symbolic
-   link, gets 0 points and a reason right away (``triage``); each readable one is copied to ``submitted/<student>/<chapter>/``;
+   link, gets 0 points and a reason right away (``triage``); each readable one is copied to
+   ``submitted/<student>/<chapter>/``;
 3. a notebook whose result is stored (``autograder.grade.results``: same release, same
    bytes) is not graded again; the others become one task each on the cluster
    (``autograder.grade.worker.grade_task``), one per distinct notebook, next to the

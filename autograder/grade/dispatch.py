@@ -4,8 +4,9 @@
 each bundle to the workers once, in a worker plugin (``autograder.grade.worker.ReleaseBundles``:
 a worker that joins or restarts later gets them too, where scattered data would be lost with
 the workers that held it), with the chapter's expected values when the reference run's cache has
-them; when they are not, it submits the chapter's reference run first (published under ``autograder.grade.worker.expectations_name``, where a grading
-task takes them once its kernel has run: the other workers grade meanwhile). Then one ``grade_task`` per result key; it yields
+them; when they are not, it submits the chapter's reference run first (published under
+``autograder.grade.worker.expectations_name``, where a grading task takes them once its
+kernel has run: the other workers grade meanwhile). Then one ``grade_task`` per result key; it yields
 ``(key, Outcome)`` as each task finishes (``as_completed``) and drops the future, so that a
 worker lost later does not make it run again. The caller, the client, is the only writer of
 what they give.

@@ -165,7 +165,10 @@ class GuardedExecute(Execute):
             self._stop(why)
         except CellTimeoutError:
             kernels.kill_kernel(self.km)
-            why = f"{cell_label(cell, index)} ran longer than {self.timeout} s and ignored the interrupt; the kernel was stopped"
+            why = (
+                f"{cell_label(cell, index)} ran longer than {self.timeout} s and ignored the interrupt; "
+                "the kernel was stopped"
+            )
             cell.outputs.append(error_output("CellTimeoutError", f"the cell ran longer than {self.timeout} s"))
             self._stop(why)
         else:

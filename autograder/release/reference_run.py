@@ -188,7 +188,8 @@ def _run(nb, where: Path) -> float:
 
 
 def kept(source: Path):
-    """The trusted form of the notebook at ``source``, executed, when the cache has it; None otherwise (nothing runs)."""
+    """The trusted form of the notebook at ``source``, executed, when the cache has it;
+    None otherwise (nothing runs)."""
     return cached_run(trusted_form(nbformat.read(Path(source), as_version=4)))
 
 

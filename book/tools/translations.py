@@ -158,7 +158,8 @@ def main(argv=None) -> int:
         if args.command == "update":
             statuses += update(language, args.domains or None)
         else:
-            templates = {domain: translation_sources.template(domain) for domain in args.domains or translation_sources.domains()}
+            domains = args.domains or translation_sources.domains()
+            templates = {domain: translation_sources.template(domain) for domain in domains}
             statuses += [status(language, domain, template) for domain, template in templates.items()]
     return report(statuses, known, args.verbose)
 
