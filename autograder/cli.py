@@ -349,9 +349,9 @@ def run_export(args) -> int:
         rows = (canvas_rows if args.format == "canvas" else moodle_rows)(final, args.roster, notes)
     path = write_rows(args.file or course.root / FORMATS[args.format], rows)
     print(summary(final))
-    students, chapters = len(final.students), len(final.chapters)
+    students, exported = len(final.students), len(final.chapters)
     print(
-        f"\n{students} student{'s' * (students != 1)}, {chapters} chapter{'s' * (chapters != 1)} "
+        f"\n{students} student{'s' * (students != 1)}, {exported} chapter{'s' * (exported != 1)} "
         f"({args.format}): {path}"
     )
     for note in notes:

@@ -28,6 +28,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, ClearSolutions, NbGraderPreprocessor
@@ -191,7 +192,7 @@ def visible_source(source: str) -> str:
 
 def public_lines(source_nb) -> list[str]:
     """Stripped lines of the source outside solution and hidden-test regions: the release shows them."""
-    public = set()
+    public: set[str] = set()
     for cell in source_nb.cells:
         public.update(line.strip() for line in without_regions(cell.source, (SOLUTION, HIDDEN_TESTS)).splitlines())
     return sorted(public - {""})
@@ -268,14 +269,16 @@ def definition_at(source: str, line: int) -> tuple[str, str] | None:
         tree = ast.parse("\n".join("" if text.lstrip().startswith(("%", "!")) else text for text in source.split("\n")))
     except SyntaxError:
         return None
-    names, kind, node = [], None, tree
+    names: list[str] = []
+    kind: str | None = None
+    node: ast.AST = tree
     while True:
         inner = next(
             (
                 child
                 for child in ast.iter_child_nodes(node)
                 if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                and child.lineno <= line <= child.end_lineno
+                and child.lineno <= line <= cast(int, child.end_lineno)  # set by ast.parse
             ),
             None,
         )
@@ -285,7 +288,7 @@ def definition_at(source: str, line: int) -> tuple[str, str] | None:
         kind = "class" if isinstance(inner, ast.ClassDef) else "method" if method else "function"
         names.append(inner.name)
         node = inner
-    return (kind, ".".join(names)) if names else None
+    return (kind, ".".join(names)) if kind is not None else None  # kind is set with the first name
 
 
 class ClearSolutionsWithNamedStubs(ClearSolutions):

@@ -174,6 +174,7 @@ def triage(submission: Submission, course: CourseDir, chapter: str) -> tuple[Res
         return Result(submission.student, UNREADABLE, reason), ""
     target = course.submitted(submission.student, chapter) / f"{chapter}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
+    assert chosen.path is not None  # read_notebook refuses a file without a readable copy
     shutil.copyfile(chosen.path, target)
     for extra in chosen.exchange_files:
         shutil.copyfile(extra, target.parent / extra.name)
@@ -255,7 +256,7 @@ def grade(
     """
     started = time.monotonic()
     whole_course = not isinstance(chapters, Chapter)
-    chapters = list(chapters) if whole_course else [chapters]
+    chapters = [chapters] if isinstance(chapters, Chapter) else list(chapters)
     if workers < 1:
         raise UsageError(f"--workers {workers}: must be at least 1")
     if library != "student":

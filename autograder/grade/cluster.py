@@ -119,9 +119,13 @@ def client_of(scheduler: str) -> Client:
 
 def connect(workers: int, scheduler: str | None, checks: WorkerChecks) -> Cluster:
     """The client of a batch, its workers checked (see the module docstring)."""
-    local = None if scheduler else local_cluster(workers)
-    client = client_of(scheduler) if scheduler else Client(local)
-    cluster = Cluster(client, local, scheduler or local.scheduler_address)
+    local: LocalCluster | None
+    if scheduler:
+        local, client, address = None, client_of(scheduler), scheduler
+    else:
+        local = local_cluster(workers)
+        client, address = Client(local), local.scheduler_address
+    cluster = Cluster(client, local, address)
     try:
         try:
             client.wait_for_workers(1 if scheduler else workers, timeout=WAIT_FOR_WORKERS)

@@ -245,11 +245,11 @@ def collect_zip(archive: Path, scratch: Path) -> list[Submission]:
                 if info.file_size > MAX_NOTEBOOK_BYTES:
                     file.problem = f"the file is {info.file_size / 1e6:.0f} MB, more than a notebook can be"
                 else:
-                    target = scratch / f"{index:05d}.ipynb"
+                    extracted = scratch / f"{index:05d}.ipynb"
                     try:
-                        with zf.open(info) as source, open(target, "wb") as sink:
+                        with zf.open(info) as source, open(extracted, "wb") as sink:
                             shutil.copyfileobj(source, sink)
-                        file.path = target
+                        file.path = extracted
                     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as error:
                         file.problem = f"damaged in the zip file ({error})"
             _add(found, student, file, origin)

@@ -98,9 +98,10 @@ def outcomes(cluster: Cluster, work: dict[str, Work], chapters: dict[str, Prepar
     def top_up() -> None:
         """Keep as many tasks in flight as the workers can run."""
         while pending.count() < max(1, cluster.threads()):
-            key, w = next(queue, (None, None))
-            if key is None:
+            item = next(queue, None)
+            if item is None:
                 return
+            key, w = item
             pending.add(
                 client.submit(
                     grade_task,

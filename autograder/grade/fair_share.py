@@ -38,6 +38,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,7 +160,7 @@ def detect() -> FairShare:
     found = mounts()
     reasons = []
     unified = next((point for point, kind, _ in found if kind == "cgroup2"), None)
-    candidates = []
+    candidates: list[tuple[int, Callable[[], tuple[str, ...]]]] = []
     if unified is not None:
         candidates.append((2, lambda: (str(v2_parent(unified)),)))
     else:
@@ -235,7 +236,7 @@ class KernelCgroup:
         return ["/bin/sh", "-c", PLACE, "autograder-cgroup", *map(str, self.folders), "--"]
 
     def processes(self) -> list[int]:
-        pids = set()
+        pids: set[int] = set()
         for folder in self.folders:
             try:
                 pids.update(int(pid) for pid in (folder / "cgroup.procs").read_text().split())

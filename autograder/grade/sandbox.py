@@ -299,6 +299,7 @@ def command(sandbox: Sandbox, workdir: str, private: str, uid: int | None, cpu_s
         bwrap += ["--unshare-user", "--uid", str(NAMESPACE_UID), "--gid", str(NAMESPACE_UID), "--disable-userns"]
         user: list[str] = []
     else:
+        assert sandbox.setpriv is not None  # no user namespace: the grader is root and has setpriv
         user = [
             sandbox.setpriv,
             f"--reuid={uid}",
@@ -334,8 +335,10 @@ def remove_folder(folder: str | Path) -> None:
         except OSError:
             pass
 
-    handler = {"onexc": allow_and_retry} if sys.version_info >= (3, 12) else {"onerror": allow_and_retry}
-    shutil.rmtree(folder, **handler)
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(folder, onexc=allow_and_retry)
+    else:
+        shutil.rmtree(folder, onerror=allow_and_retry)
 
 
 # ---------------------------------------------------------------------------
@@ -380,9 +383,11 @@ def detect(memory: int, data_dir: str) -> Sandbox:
             "or pass --unsafe to grade without isolation (only for notebooks you trust)"
         )
     readable, hidden = readable_paths(data_dir)
+    bwrap, prlimit = find_tool("bwrap"), find_tool("prlimit")
+    assert bwrap is not None and prlimit is not None  # not missing, as checked above
     sandbox = Sandbox(
-        bwrap=find_tool("bwrap"),
-        prlimit=find_tool("prlimit"),
+        bwrap=bwrap,
+        prlimit=prlimit,
         setpriv=find_tool("setpriv") if as_root else None,
         memory=memory,
         readable=readable,

@@ -192,7 +192,7 @@ def verdict(expected: list[dict], records: list[dict]) -> tuple[list[str], dict 
     The failure is ``{"check": expectation, "message": str, "received": bool}``.
     """
     received = received_by_check(records)
-    passed = []
+    passed: list[str] = []
     for expectation in expected:
         key = (expectation["site"], expectation["occurrence"])
         message = judge(expectation, received.get(key))

@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
+from collections.abc import Mapping
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
@@ -71,12 +72,12 @@ def _assigned_names(statement: ast.stmt) -> set[str] | None:
     """Names a plain ``a = ...`` / ``a, b = ...`` assigns; None for any other statement."""
     if not isinstance(statement, ast.Assign):
         return None
-    names = set()
+    names: set[str] = set()
     for target in statement.targets:
         elements = target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]
         if not all(isinstance(e, ast.Name) for e in elements):
             return None
-        names.update(e.id for e in elements)
+        names.update(e.id for e in elements if isinstance(e, ast.Name))  # all are, as checked above
     return names
 
 
@@ -144,7 +145,7 @@ def _bindings(node: ast.AST) -> list[tuple[ast.AST, ast.AST]]:
     return []
 
 
-def relational_parameters(kind: str, given: dict[str, ast.AST], derived: set[str]) -> tuple[str, ...]:
+def relational_parameters(kind: str, given: Mapping[str, ast.AST], derived: set[str]) -> tuple[str, ...]:
     """Expected-side parameters computed from the student's own results (a consistency check such as
     ``check_close("out = x * mask", out, x * mask)``): they are computed in the student's process and
     sent with the received values, since the reference's values would not be the student's."""
@@ -175,7 +176,8 @@ class _CheckRewriter(ast.NodeTransformer):
         if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
             raise SealingError(f"line {node.lineno}: check_{kind} is called with * or ** arguments")
         names = list(SIGNATURES[kind].parameters)
-        given = dict(zip(names, node.args, strict=False)) | {k.arg: k.value for k in node.keywords}
+        # (every keyword has a name: ** was refused above)
+        given = dict(zip(names, node.args, strict=False)) | {k.arg: k.value for k in node.keywords if k.arg is not None}
         if unknown := set(given) - set(names):
             raise SealingError(f"line {node.lineno}: check_{kind} has no parameter {sorted(unknown)}")
         missing = [p for p in AST_REQUIRED[kind] if p not in given]
@@ -189,7 +191,8 @@ class _CheckRewriter(ast.NodeTransformer):
                     ast.Constant(site),
                     ast.Constant(kind),
                     ast.Constant(node.lineno in self.hidden),
-                    ast.Constant(relational),
+                    # typeshed gap: a tuple of constants is a valid Constant value (compile() accepts it)
+                    ast.Constant(relational),  # type: ignore[arg-type]
                     *node.args,
                 ],
                 keywords=node.keywords,
@@ -220,6 +223,7 @@ def _drop_expectation_statements(module: ast.Module, expectation_names: set[str]
             others = set().union(*(_loaded_names(s) for s in module.body if s is not statement))
             if assigned & others:
                 continue
+            assert isinstance(statement, ast.Assign)  # the only statement _assigned_names names
             module.body.remove(statement)
             feeding |= _loaded_names(statement.value)
             changed = True

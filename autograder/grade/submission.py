@@ -26,6 +26,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import cast
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.api import Gradebook
@@ -69,7 +70,8 @@ class Limits:
 
     def to_json(self) -> dict:
         """The limits as plain data, each of its field's type: ``Limits(time_limit=60)`` is ``60.0`` as for the CLI."""
-        return {f.name: type(f.default)(getattr(self, f.name)) for f in fields(self)}
+        # (every field has a default: its type converts)
+        return {f.name: cast(type, type(f.default))(getattr(self, f.name)) for f in fields(self)}
 
 
 STUDENT = "student"  # the id every notebook is graded under in its scratch course directory

@@ -300,12 +300,16 @@ def probe(edition: Path, answers: list[dict], budget: float) -> dict:
     sys.path.insert(0, str(edition))
     with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
         candidates = list(public_callables(edition))
-    imported = Path(sys.modules["solutions"].__file__).resolve()
+    module_file = sys.modules["solutions"].__file__
+    assert module_file is not None, "solutions is a package with an __init__.py"
+    imported = Path(module_file).resolve()
     if not imported.is_relative_to(edition.resolve()):
         raise RuntimeError(f"import solutions gave {imported}, not the edition in {edition}")
     calls = [Call.prepare(a["chapter"], a["answer"], c) for a in answers for c in a["calls"]]
     calls = [c for c in calls if c.wanted]
-    found, unprobed, deadline = [], [], time.process_time() + budget
+    found: list[tuple[str, str, str, str, str]] = []
+    unprobed: list[tuple[str, str]] = []
+    deadline = time.process_time() + budget
     for module, name, value in candidates:
         started, reproduced = time.process_time(), set()
         for call in calls:

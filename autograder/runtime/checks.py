@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -133,7 +133,9 @@ def _type_name(value: Any) -> str:
     return value.type_name if isinstance(value, Unsupported) else type(value).__name__
 
 
-def _fail(name: str, problem: str, received: str | None = None, expected: str | None = None, hint: str = "") -> None:
+def _fail(
+    name: str, problem: str, received: str | None = None, expected: str | None = None, hint: str = ""
+) -> NoReturn:
     """Raise the failure; ``name`` and ``hint`` are the test cell's words, translated here."""
     raise CheckFailed(translate(name), problem, received, expected, translate(hint))
 
@@ -271,7 +273,8 @@ def check_close(
     if problem:
         _fail(name, problem, hint=hint)
     got64, want64 = got.astype(np.float64), want.astype(np.float64)
-    shown = (_show(got), _show(want)) if got.ndim else (None, None)  # a number's problem line says both
+    # a number's problem line says both
+    shown: tuple[str | None, str | None] = (_show(got), _show(want)) if got.ndim else (None, None)
     problem = _not_finite_problem(got64, want64)
     if problem:
         _fail(name, problem, *shown, hint)
