@@ -19,10 +19,10 @@ from autograder.plumbing import hidden_line_numbers, is_test_cell
 from autograder.runtime import checks
 from autograder.runtime.probe import encode
 
+pytestmark = pytest.mark.autograder
+
 CELL = '''
 from autograder.checks import check_close, check_true
-
-pytestmark = pytest.mark.autograder
 x = np.array([1.0, -2.0])
 check_close("relu(x)", relu(x), [1.0, 0.0], hint="max(0, x)")
 ### BEGIN HIDDEN TESTS
