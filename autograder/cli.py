@@ -261,8 +261,8 @@ def grade_targets(args) -> tuple[Chapter | list[Chapter], Path]:
 
 
 def run_grade(args) -> int:
-    from autograder.grade.batch import grade
-    from autograder.grade.report import table
+    from autograder.batch.report import table
+    from autograder.batch.run import grade
     from autograder.grade.submission import Limits
 
     chapters, submissions = grade_targets(args)
@@ -311,7 +311,7 @@ def run_grade(args) -> int:
 
 def run_feedback(args) -> int:
     from autograder.course import text_table
-    from autograder.grade.regenerate import regenerate_feedback
+    from autograder.term.regenerate import regenerate_feedback
 
     chapter = Chapter.resolve(args.chapter)
     done = regenerate_feedback(chapter, args.out)
@@ -334,8 +334,8 @@ def run_feedback(args) -> int:
 
 def run_export(args) -> int:
     from autograder.course import CourseDir
-    from autograder.grade.export import course_rows, read_final_grades, summary, write_rows
-    from autograder.grade.lms import canvas_rows, moodle_rows
+    from autograder.term.export import course_rows, read_final_grades, summary, write_rows
+    from autograder.term.lms import canvas_rows, moodle_rows
 
     if args.format != "course" and not args.roster:
         raise UsageError(f"--format {args.format} needs --roster: the LMS's list of students (see --help)")

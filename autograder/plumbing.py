@@ -75,6 +75,9 @@ __all__ = [
 ]
 
 COURSE_ID = "dnn-from-scratch"
+#: written by nbgrader's exchange next to a submission (`nbgrader collect`): kept for late
+#: penalties and for `nbgrader release_feedback`
+EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
 
 
 # ---------------------------------------------------------------------------

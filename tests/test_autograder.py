@@ -20,8 +20,8 @@ from fixtures.autograder_fixtures import write_tiny_chapter
 from nbgrader.preprocessors import ClearSolutions
 
 from autograder import cli
+from autograder.batch.collect import SubmittedFile, Unreadable, clean_student_id, collect, read_notebook
 from autograder.course import ROOT, Chapter, all_chapters
-from autograder.grade.collect import SubmittedFile, Unreadable, clean_student_id, collect, read_notebook
 from autograder.grade.feedback import friendly_error
 from autograder.grade.sanitize import RestoreCells
 from autograder.plumbing import (

@@ -1,4 +1,4 @@
-"""Grading on a dask cluster (autograder/grade/cluster.py, dispatch.py, worker.py, results.py), with real faults.
+"""Grading on a dask cluster (autograder/batch/cluster.py, dispatch.py, worker.py, results.py), with real faults.
 
 Each test grades the tiny chapter (tests/fixtures/) on a real ``LocalCluster``, or on a
 scheduler and workers started as processes, with real sandboxed kernels and a real
@@ -36,12 +36,12 @@ from distributed import Client
 from fixtures.autograder_fixtures import CHAPTER, TOTAL, computed_once, release_tiny_chapter
 
 from autograder import cli
+from autograder.batch import run as batches
+from autograder.batch.cluster import local_cluster
+from autograder.batch.dispatch import GRADE
+from autograder.batch.results import submission_digest
+from autograder.batch.run import grade
 from autograder.course import Chapter, ClusterLost, UsageError
-from autograder.grade import batch as batches
-from autograder.grade.batch import grade
-from autograder.grade.cluster import local_cluster
-from autograder.grade.dispatch import GRADE
-from autograder.grade.results import submission_digest
 from autograder.grade.submission import Limits
 from autograder.release.samples import filled
 

@@ -17,8 +17,8 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import cli
+from autograder.batch.report import CSV_COLUMNS
 from autograder.course import CourseDir
-from autograder.grade.report import CSV_COLUMNS
 from autograder.grade.submission import quiet_nbgrader
 from autograder.plumbing import COURSE_ID, ensure_tools_on_path
 

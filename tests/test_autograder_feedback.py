@@ -214,8 +214,8 @@ def formulas_in(cells) -> int:
 def grade_feedback_batch(base: Path) -> dict:
     from fixtures.autograder_fixtures import write_tiny_chapter
 
+    from autograder.batch.run import grade
     from autograder.course import Chapter, CourseDir
-    from autograder.grade.batch import grade
     from autograder.release.assignment import release_chapter
     from autograder.release.samples import filled
 

@@ -37,8 +37,8 @@ from fixtures.autograder_fixtures import (
 )
 
 from autograder import cli
-from autograder.grade.batch import grade
-from autograder.grade.report import CSV_COLUMNS
+from autograder.batch.report import CSV_COLUMNS
+from autograder.batch.run import grade
 from autograder.grade.submission import Limits
 from autograder.plumbing import HIDDEN_TESTS, SOLUTION, region_texts
 
@@ -291,9 +291,9 @@ def test_a_kernel_that_fails_to_start_is_started_once_more_on_unix_sockets(tiny,
     """
     from nbclient.util import run_sync
 
+    from autograder.batch.cluster import local_cluster
+    from autograder.batch.worker import CHECK_CELL
     from autograder.grade import execute as preprocessors
-    from autograder.grade.cluster import local_cluster
-    from autograder.grade.worker import CHECK_CELL
 
     shutil.copytree(tiny["submissions"] / "reference", tmp_path / "subs" / "reference")
     start_client = preprocessors.GuardedExecute.async_start_new_kernel_client

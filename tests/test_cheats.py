@@ -17,8 +17,8 @@ import pytest
 from fixtures.autograder_fixtures import CHAPTER, computed_once, release_tiny_chapter, tree_digest
 from fixtures.cheat_fixtures import CHEATS, NEVER_SHOWN, cheat_notebooks, write_cheats
 
+from autograder.batch.run import grade
 from autograder.course import CourseDir
-from autograder.grade.batch import grade
 from autograder.grade.submission import Limits
 from autograder.release.samples import filled
 

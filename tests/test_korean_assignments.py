@@ -20,8 +20,8 @@ from nbgrader.api import Gradebook
 from nbgrader.utils import compute_checksum
 
 from autograder import cli
+from autograder.batch.run import grade
 from autograder.course import Chapter, CourseDir
-from autograder.grade.batch import grade
 from autograder.plumbing import is_graded, is_written_cell
 from autograder.release.samples import sample_notebooks
 

@@ -28,10 +28,10 @@ import pytest
 from fixtures.autograder_fixtures import CHAPTER, SECRET_EXPECTED, TOTAL, computed_once, write_tiny_chapter
 
 from autograder import cli
+from autograder.batch.cluster import local_cluster
+from autograder.batch.run import grade
 from autograder.course import ROOT, Chapter, CourseDir, UsageError
 from autograder.grade import sandbox
-from autograder.grade.batch import grade
-from autograder.grade.cluster import local_cluster
 from autograder.grade.submission import Limits
 from autograder.release.assignment import release_chapter
 from autograder.release.samples import filled, inject

@@ -38,11 +38,11 @@ from nbgrader.preprocessors import GetGrades, NbGraderPreprocessor
 from traitlets import List, Type, Unicode
 from traitlets.config import Config
 
-from autograder.grade.collect import EXCHANGE_FILES
 from autograder.grade.feedback_page import TEMPLATE_NAME, TEMPLATES, FeedbackHTMLExporter
 from autograder.grade.feedback_score import GetHandGrades
 from autograder.grade.rubric import without_rubrics
 from autograder.plumbing import (
+    EXCHANGE_FILES,
     SOLUTION,
     hidden_line_numbers,
     is_grade,

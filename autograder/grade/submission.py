@@ -1,7 +1,7 @@
 """Grading one notebook: nbgrader autograde + feedback, in a gradebook and a course folder of its own.
 
 ``grade_notebook(task)`` is what a worker runs for each submission
-(``autograder.grade.worker``). In a scratch nbgrader course directory holding the chapter's
+(``autograder.batch.worker``). In a scratch nbgrader course directory holding the chapter's
 source folder and the submitted notebook, it copies a gradebook that holds only the
 assignment (no students) and runs nbgrader's ``Autograde`` converter, with the
 preprocessors of ``autograder.grade.sanitize``, ``.execute``, ``.seal``, ``.score``, and then
@@ -11,7 +11,7 @@ student id, ``STUDENT``, in a gradebook of its own: a grade depends only on the 
 bytes and the release, never on who submitted it, which worker graded it, in which order,
 or on an earlier run. What it gives back, ``Graded``, is plain data; the client turns it
 into each submitting student's ``Result`` and merges it into the course's gradebook
-(``autograder.grade.gradebook``).
+(``autograder.batch.gradebook``).
 """
 
 from __future__ import annotations

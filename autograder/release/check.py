@@ -27,8 +27,8 @@ def check_release(chapter: Chapter, scratch: Path) -> list[str]:
     ``raises-exception``: there, students who wrote every answer correctly would be stopped
     (Run All stops at an error) or lose points (a test cell).
     """
+    from autograder.batch.run import grade, prepare_course
     from autograder.grade import sandbox
-    from autograder.grade.batch import grade, prepare_course
     from autograder.release.samples import sample_notebooks
 
     course = CourseDir(scratch.resolve())

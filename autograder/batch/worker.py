@@ -2,12 +2,12 @@
 
 * ``WorkerChecks``, a dask ``WorkerPlugin``: when a worker starts (or when a batch
   registers it), the worker checks that its installation matches what the client expects
-  (``autograder.grade.environment``: the course's lock, Python, the grader's code) and that
+  (``autograder.batch.environment``: the course's lock, Python, the grader's code) and that
   its sandbox works: ``autograder.grade.sandbox.detect`` (bubblewrap, setpriv, prlimit, each
   kernel's cgroup), then a tiny notebook in a sandboxed kernel (``kernel_check``). Only a
   worker that passes gets the resource ``RESOURCE``, which every task of a batch requires:
   a worker that fails takes no task, and says why (``verdict``, which the client reports).
-* ``ReleaseBundles``, a ``WorkerPlugin`` too: the batch's bundles (``autograder.grade.bundles``),
+* ``ReleaseBundles``, a ``WorkerPlugin`` too: the batch's bundles (``autograder.batch.bundles``),
   unpacked into the worker's cache (``cache_root()``) by digest, when the worker starts.
 * ``grade_task(release_digest, notebook, timestamp)``: one submission. A pure function of
   the release and the submission's bytes: it grades in a scratch folder of its own
@@ -37,7 +37,7 @@ from pathlib import Path
 import nbformat
 from distributed import WorkerPlugin, get_client, get_worker
 
-from autograder.grade import bundles, environment
+from autograder.batch import bundles, environment
 from autograder.grade import sandbox as sandboxes
 from autograder.grade.submission import STUDENT, Limits, Task, grade_notebook
 
@@ -253,8 +253,8 @@ def isolation(settings: dict) -> sandboxes.Sandbox | None:
 
 
 def grade_task(release_digest: str, notebook: bytes, timestamp: bytes | None) -> dict:
-    """Grade one submission (see the module docstring); returns ``autograder.grade.results.Outcome.to_wire()``."""
-    from autograder.grade.results import Outcome
+    """Grade one submission (see the module docstring); returns ``autograder.batch.results.Outcome.to_wire()``."""
+    from autograder.batch.results import Outcome
 
     here = Release.of(release_digest)
     limits = Limits(**here.settings["limits"])

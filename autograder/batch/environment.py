@@ -6,8 +6,8 @@ its Python version, a digest of the ``autograder`` package's code and the finger
 the library the reference run uses (``autograder.release.reference_run.library_fingerprint``:
 ``solutions``, the data). A worker compares its
 own installation with it (``differences``) and refuses to grade when anything differs
-(``autograder.grade.worker``). The code digest is also part of every release digest
-(``autograder.grade.bundles``), so results stored by another version of the grader are
+(``autograder.batch.worker``). The code digest is also part of every release digest
+(``autograder.batch.bundles``), so results stored by another version of the grader are
 never reused.
 """
 

@@ -6,7 +6,7 @@
   scheduler`` and ``dask worker`` on several machines, dask-jobqueue on SLURM or PBS,
   dask-kubernetes): see autograder/README.md.
 
-``connect`` registers the workers' start-up checks (``autograder.grade.worker.WorkerChecks``)
+``connect`` registers the workers' start-up checks (``autograder.batch.worker.WorkerChecks``)
 and returns a ``Cluster`` that says which workers grade and which refused, and why. When no
 worker can grade, or the scheduler cannot be reached, it raises ``UsageError`` before
 anything is graded.
@@ -16,7 +16,7 @@ of memory) runs once more elsewhere; when a second worker dies running it, the s
 gives up on it (``KilledWorker``) and the submission becomes an error row
 (``ALLOWED_FAILURES``, dask's ``distributed.scheduler.allowed-failures``, set on a
 LocalCluster; the scheduler of an existing cluster keeps its own: autograder/README.md says
-how to set it). A worker holds only the task it runs (``autograder.grade.dispatch``), so
+how to set it). A worker holds only the task it runs (``autograder.batch.dispatch``), so
 that its death counts against that task alone.
 A lost scheduler cancels every future of the client: the batch stops (``ClusterLost``, exit
 status 3) and a rerun goes on where it stopped.
@@ -32,13 +32,13 @@ import dask
 from distributed import Client, LocalCluster
 from distributed.utils import get_mp_context
 
+from autograder.batch.worker import NOT_CHECKED, RESOURCE, WorkerChecks, verdict
 from autograder.course import ClusterLost, UsageError
 from autograder.grade.sandbox import Sandbox
-from autograder.grade.worker import NOT_CHECKED, RESOURCE, WorkerChecks, verdict
 
 ALLOWED_FAILURES = 1  # a task is run again once when its worker dies, not twice
 WAIT_FOR_WORKERS = 60  # seconds an existing scheduler has to show its first worker
-PRELOAD = "autograder.grade.worker"  # what a local worker process has imported when it starts
+PRELOAD = "autograder.batch.worker"  # what a local worker process has imported when it starts
 
 
 @dataclass

@@ -27,10 +27,10 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 
+from autograder.batch.report import read_statuses
 from autograder.course import Chapter, CourseDir, UsageError, file_logger, nbgrader_config
 from autograder.grade.feedback import FeedbackGenerator
 from autograder.grade.feedback_score import FeedbackScore
-from autograder.grade.report import read_statuses
 from autograder.grade.submission import ERROR, MISSING, UNREADABLE, describe, quiet_nbgrader
 from autograder.plumbing import COURSE_ID, public_lines, secret_lines
 

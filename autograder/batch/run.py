@@ -2,22 +2,22 @@
 
 Steps:
 
-1. the cluster starts (``autograder.grade.cluster``: a LocalCluster, or the workers of an
+1. the cluster starts (``autograder.batch.cluster``: a LocalCluster, or the workers of an
    existing scheduler, each checking its environment and its sandbox) while the
-   submissions are collected (``autograder.grade.collect``) and, for each chapter found,
+   submissions are collected (``autograder.batch.collect``) and, for each chapter found,
    the course directory is (re)generated (``prepare_course``: source, release, a gradebook
    holding only the assignment, the course gradebook ``OUT/gradebook.db``) and packed into
-   content-addressed bundles (``autograder.grade.bundles``);
+   content-addressed bundles (``autograder.batch.bundles``);
 2. a notebook that cannot be read, or cannot be found, or a submission holding a symbolic
    link, gets 0 points and a reason right away (``triage``); each readable one is copied to
    ``submitted/<student>/<chapter>/``;
-3. a notebook whose result is stored (``autograder.grade.results``: same release, same
+3. a notebook whose result is stored (``autograder.batch.results``: same release, same
    bytes) is not graded again; the others become one task each on the cluster
-   (``autograder.grade.worker.grade_task``), one per distinct notebook, next to the
+   (``autograder.batch.worker.grade_task``), one per distinct notebook, next to the
    chapter's reference run when its expected values are not cached yet;
 4. the client, the only writer, takes each result as it arrives: it stores it, writes the
    student's files, merges the grades into the course gradebook
-   (``autograder.grade.gradebook``), and at the end writes grades.csv.
+   (``autograder.batch.gradebook``), and at the end writes grades.csv.
 
 The submissions themselves are only ever read.
 """
@@ -34,18 +34,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.batch import bundles
+from autograder.batch.cluster import ALLOWED_FAILURES, Cluster, connect
+from autograder.batch.collect import Submission, Unreadable, collect, read_notebook
+from autograder.batch.dispatch import Prepared, Work, outcomes
+from autograder.batch.environment import expected
+from autograder.batch.progress import Progress
+from autograder.batch.report import write_csv
+from autograder.batch.results import Outcome, ResultStore, result_key, submission_digest, write_files
+from autograder.batch.worker import WorkerChecks
 from autograder.course import Chapter, ClusterLost, CourseDir, UsageError, file_logger
-from autograder.grade import bundles, sandbox
-from autograder.grade.cluster import ALLOWED_FAILURES, Cluster, connect
-from autograder.grade.collect import Submission, Unreadable, collect, read_notebook
-from autograder.grade.dispatch import Prepared, Work, outcomes
-from autograder.grade.environment import expected
-from autograder.grade.progress import Progress
-from autograder.grade.report import write_csv
-from autograder.grade.results import Outcome, ResultStore, result_key, submission_digest, write_files
+from autograder.grade import sandbox
 from autograder.grade.score import expectations_of
 from autograder.grade.submission import ATTENTION, ERROR, MISSING, UNREADABLE, Limits, Result, quiet_nbgrader
-from autograder.grade.worker import WorkerChecks
 from autograder.plumbing import ensure_tools_on_path
 from autograder.release import reference_run
 from autograder.release.assignment import add_student_files, chapter_data_files, generate_assignment, prepare_source
@@ -60,7 +61,7 @@ class Batch:
     results: list[Result] = field(default_factory=list)
     seconds: float = 0.0
     protections: list[str] = field(default_factory=list)  # how the kernels were isolated (autograder.grade.sandbox)
-    refused: dict[str, str] = field(default_factory=dict)  # worker -> why it took no task (autograder.grade.worker)
+    refused: dict[str, str] = field(default_factory=dict)  # worker -> why it took no task (autograder.batch.worker)
     reused: list[tuple[str, str]] = field(default_factory=list)  # (chapter, student): result stored by an earlier run
     graded: int = 0  # distinct notebooks graded by this run (identical submissions are graded once)
     unmatched: list[str] = field(
@@ -101,7 +102,7 @@ def prepare_course(course: CourseDir, chapter: Chapter, log) -> Path:
     shutil.copyfile(empty, template)
     generate_assignment(course, chapter, db_url=f"sqlite:///{template}", log=log)
     if course.db_path.exists():
-        from autograder.grade.gradebook import copy_due_date
+        from autograder.batch.gradebook import copy_due_date
 
         generate_assignment(course, chapter, log=log)  # updates the cells, keeps every grade
         copy_due_date(course.db_url, f"sqlite:///{template}", chapter.id)  # late penalties need it
@@ -160,7 +161,7 @@ def _placeholder_feedback(course: CourseDir, chapter: str, result: Result) -> No
 def triage(submission: Submission, course: CourseDir, chapter: str) -> tuple[Result | None, str]:
     """Place a readable notebook in ``submitted/``; or return the result of an ungradable submission."""
     _clear_previous(course, submission.student, chapter)
-    if submission.links:  # never followed (autograder.grade.collect): refused, with where each one points
+    if submission.links:  # never followed (autograder.batch.collect): refused, with where each one points
         return Result(submission.student, UNREADABLE, "; ".join(submission.links)), ""
     chosen, note = submission.choose(chapter)
     if chosen is None:
@@ -188,7 +189,7 @@ def triage(submission: Submission, course: CourseDir, chapter: str) -> tuple[Res
 
 def prepare_chapter(course: CourseDir, chapter: Chapter, limits: Limits, isolated: bool, log) -> Prepared:
     """The chapter's course directory (``prepare_course``), packed into the bundles its tasks read."""
-    from autograder.grade.gradebook import max_code_score
+    from autograder.batch.gradebook import max_code_score
 
     with quiet_nbgrader():
         template = prepare_course(course, chapter, log)
@@ -324,7 +325,7 @@ def _grade_with(
 ) -> None:
     from nbgrader.api import Gradebook
 
-    from autograder.grade.gradebook import merge, remember_lms_user_id
+    from autograder.batch.gradebook import merge, remember_lms_user_id
 
     course = batch.course
     found = collect(submissions, course.root / ".work" / "unzipped")

@@ -40,14 +40,12 @@ from pathlib import Path, PurePosixPath
 import nbformat
 
 from autograder.course import UsageError
+from autograder.plumbing import EXCHANGE_FILES
 
 MAX_NOTEBOOK_BYTES = 100 * 1024 * 1024  # larger files are not notebooks a student wrote
 CANVAS_FILE = re.compile(r"^(?P<student>[^_]+)_(?:LATE_)?(?P<user_id>\d+)_\d+_(?P<original>.+)$")
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+)_(?P<student>\d+)_assign(?:submission|feedback)_\w*$")
 IGNORED_NAMES = {"__MACOSX", "Thumbs.db", "desktop.ini"}
-# written by nbgrader's exchange next to a submission (`nbgrader collect`): kept for late
-# penalties and for `nbgrader release_feedback`
-EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
 
 
 def clean_student_id(raw: str) -> str:

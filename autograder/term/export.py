@@ -26,7 +26,7 @@ capped at its maximum here, and every cap is reported (``FinalGrades.notes``).
 Which chapters: those given, or every assignment of the gradebook (``release`` adds them all).
 A chapter not in the gradebook is left out, and one never graded says ``not submitted``,
 each with a note. Without a gradebook, ``export`` is a usage error. The Canvas and Moodle
-import files are made from the same grades (``autograder.grade.lms``).
+import files are made from the same grades (``autograder.term.lms``).
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
+from autograder.batch.report import read_statuses
 from autograder.course import CourseDir, UsageError, text_table
 from autograder.grade.feedback_score import FeedbackScore, points
-from autograder.grade.report import read_statuses
 from autograder.grade.submission import quiet_nbgrader
 from autograder.plumbing import COURSE_ID
 

@@ -1,11 +1,11 @@
 """A batch's tasks on the cluster: the bundles shipped once, one task per distinct notebook, results as they arrive.
 
 ``outcomes(cluster, work, chapters)`` is the ``concurrent.futures`` shape of dask: it ships
-each bundle to the workers once, in a worker plugin (``autograder.grade.worker.ReleaseBundles``:
+each bundle to the workers once, in a worker plugin (``autograder.batch.worker.ReleaseBundles``:
 a worker that joins or restarts later gets them too, where scattered data would be lost with
 the workers that held it), with the chapter's expected values when the reference run's cache has
 them; when they are not, it submits the chapter's reference run first (published under
-``autograder.grade.worker.expectations_name``, where a grading task takes them once its
+``autograder.batch.worker.expectations_name``, where a grading task takes them once its
 kernel has run: the other workers grade meanwhile). Then one ``grade_task`` per result key; it yields
 ``(key, Outcome)`` as each task finishes (``as_completed``) and drops the future, so that a
 worker lost later does not make it run again. The caller, the client, is the only writer of
@@ -38,11 +38,11 @@ from dataclasses import dataclass
 
 from distributed import CancelledError, KilledWorker, as_completed
 
+from autograder.batch.bundles import Bundle
+from autograder.batch.cluster import Cluster
+from autograder.batch.results import Outcome
+from autograder.batch.worker import RESOURCE, ReleaseBundles, expectations_name, grade_task, reference_task
 from autograder.course import Chapter, ClusterLost, UsageError
-from autograder.grade.bundles import Bundle
-from autograder.grade.cluster import Cluster
-from autograder.grade.results import Outcome
-from autograder.grade.worker import RESOURCE, ReleaseBundles, expectations_name, grade_task, reference_task
 
 GRADE = "autograder-grade-"  # a grading task's key: GRADE + its result key
 REFERENCE_PRIORITY = 10  # before any grading task: their scores wait for it

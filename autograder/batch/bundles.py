@@ -15,7 +15,7 @@ The release digest covers all of it: each source file's sha256, what nbgrader re
 the template gradebook (not its bytes: a fresh gradebook has fresh random ids), the
 settings, the data bundle's digest and the grader's own code (``environment.code_digest``).
 The same release therefore has the same digest in every run, and a result stored under it
-(``autograder.grade.results``) is reused only when nothing a task reads has changed.
+(``autograder.batch.results``) is reused only when nothing a task reads has changed.
 
 ``unpack`` puts a bundle into a worker's cache, once per digest.
 """
@@ -33,8 +33,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.batch.environment import code_digest
 from autograder.course import Chapter, CourseDir
-from autograder.grade.environment import code_digest
 
 SKIPPED = ("__pycache__", ".ipynb_checkpoints")
 TEMPLATE, SETTINGS = "template.db", "settings.json"

@@ -1,7 +1,7 @@
 """Final grades as an LMS's grade-import CSV (Canvas, Moodle), with a roster that maps the LMS's students to nbgrader's.
 
 nbgrader knows a student by the id ``grade`` derived from the submissions (see
-``autograder.grade.collect``): Canvas's login part of its file names, Moodle's participant id
+``autograder.batch.collect``): Canvas's login part of its file names, Moodle's participant id
 (one per assignment!), a JupyterHub user name, a folder name. An LMS imports grades by its own
 identifiers. The roster (``--roster FILE``, repeatable) is a CSV the LMS already gives you:
 
@@ -18,7 +18,7 @@ identifiers. The roster (``--roster FILE``, repeatable) is a CSV the LMS already
 * Either: a column ``student_id`` (the nbgrader id, as in grades.csv) says it directly.
 
 The files (``canvas_rows``, ``moodle_rows``) hold a chapter's total for a student only when
-its status is ``complete`` (``autograder.grade.export``); any other cell is empty, so that no
+its status is ``complete`` (``autograder.term.export``); any other cell is empty, so that no
 partial grade reaches the LMS, and ``export`` lists what is not final. Canvas: the
 columns are ``Student, ID, SIS User ID, SIS Login ID, Section`` copied from the roster, then
 one per chapter, named as the roster's column of that assignment (``03_activations (4711)``:
@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course import UsageError
-from autograder.grade.export import NOT_SUBMITTED, FinalGrades
 from autograder.grade.feedback_score import points
+from autograder.term.export import NOT_SUBMITTED, FinalGrades
 
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 CANVAS_POINTS_ROW = "    Points Possible"  # as Canvas's own export writes it
