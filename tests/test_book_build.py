@@ -93,6 +93,22 @@ def test_cache_key_has_code_and_library_but_not_markdown(tmp_path):
     assert reference_run.ReferenceCache(tmp_path, "library-2").create_hashed_notebook(nb)[1] != key
 
 
+def test_a_notebook_run_once_is_found_in_the_cache_by_its_source(tmp_path, monkeypatch):
+    """The executed notebook (with nbclient's timings in its cells' metadata) is kept under the key its source has."""
+    monkeypatch.setattr(reference_run, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(reference_run, "RUNS_DIR", tmp_path / "runs")
+    source = tmp_path / "chapter.ipynb"
+    nbformat.write(new_notebook(cells=[new_markdown_cell("prose"), new_code_cell("print(6 * 7)")],
+                                metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                         "language": "python"}}), source)
+    assert reference_run.kept(source) is None
+    ran = reference_run.executed(source)
+    assert ran.cells[1].outputs[0]["text"] == "42\n" and "execution" in ran.cells[1].metadata
+    monkeypatch.setattr(reference_run, "_run", lambda nb, where: pytest.fail("ran a second time"))
+    assert reference_run.kept(source).cells[1].outputs[0]["text"] == "42\n"
+    assert reference_run.executed(source).cells[1].outputs[0]["text"] == "42\n"
+
+
 def test_library_fingerprint_follows_the_library(tmp_path, monkeypatch):
     (tmp_path / "solutions").mkdir()
     (tmp_path / "solutions" / "layers.py").write_text("A = 1\n")

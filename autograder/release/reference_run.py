@@ -42,7 +42,7 @@ RUNS_DIR = ROOT / "_build" / ".reference_runs"  # the trusted forms jupyter-cach
 LIBRARY = ("solutions", "autograder/runtime", "autograder/checks.py", "autograder/probe.py", "data")
 CELL_TIMEOUT = 600  # seconds one cell may run (CHAPTERS.md: a whole chapter takes <= 150 s)
 CACHE_LIMIT = 60  # executed notebooks kept (least recently used go first): a few versions of each chapter
-RUN_VERSION = "3"  # bump to run everything again after a change of how chapters run
+RUN_VERSION = "4"  # bump to run everything again after a change of how chapters run
 FINGERPRINT_KEY = "course_library"
 ADDED = "autograder_added"  # metadata of the cells the trusted form adds
 WATCH = "import autograder.probe as _autograder_probe\n_autograder_probe.watch(globals(), {names!r})"
@@ -125,14 +125,20 @@ def library_fingerprint() -> str:
     return digest.hexdigest()
 
 
+#: the cell metadata the key covers: what a run depends on (the graded cells' ids, the added cells), never what
+#: a run writes (nbclient's ``execution`` timings would make every run a new key)
+HASHED_CELL_METADATA = ("nbgrader", ADDED)
+
+
 class ReferenceCache(JupyterCacheBase):
-    """jupyter-cache whose key also covers the library fingerprint (as notebook metadata it hashes)."""
+    """jupyter-cache whose key also covers the library fingerprint (as notebook metadata it hashes), and of the
+    cells' metadata only ``HASHED_CELL_METADATA``."""
 
     def __init__(self, path: Path, fingerprint: str):
         super().__init__(str(path))
         self.fingerprint = fingerprint
 
-    def create_hashed_notebook(self, nb, nb_metadata=("kernelspec",), cell_metadata=None):
+    def create_hashed_notebook(self, nb, nb_metadata=("kernelspec",), cell_metadata=HASHED_CELL_METADATA):
         nb = copy.copy(nb)
         nb.metadata = nbformat.from_dict({**nb.metadata, FINGERPRINT_KEY: self.fingerprint})
         keys = None if nb_metadata is None else (*nb_metadata, FINGERPRINT_KEY)
