@@ -8,11 +8,12 @@ The folders are the pipeline::
     release/<chapter>/ (what students get; runtime/ goes with it as autograder/)
         |  students work, Validate, submit (LMS zip or JupyterHub exchange)
         v
-    submissions  --grade/-->  collect -> sanitize -> seal -> execute (sandboxed kernel)
-                              -> score (outside the kernel) -> rubric -> feedback -> gradebook, grades.csv
+    submissions  --batch/-->  collect -> one task per notebook on dask workers -> gradebook, grades.csv
+                   grade/     each task: sanitize -> seal -> execute (sandboxed kernel)
+                              -> score (outside the kernel) -> rubric -> feedback page
         |  hand grading in formgrader (the rubric under each written answer), then
         v
-    feedback pages again; export: final_grades.csv, Canvas's or Moodle's import file
+    term/: feedback pages again; export: final_grades.csv, Canvas's or Moodle's import file
 
 ``autograder.cli``       the command line: release, grade, feedback, export, samples, mapping
 ``autograder.course``    chapters, the nbgrader course directory, configuration, the text table
@@ -20,5 +21,7 @@ The folders are the pipeline::
 ``autograder.checks``    the name the notebooks import: ``autograder.runtime.checks``
 ``autograder.runtime``   what runs inside a student's kernel: the checks and the probe
 ``autograder.release``   making what students get
-``autograder.grade``     grading a batch of submissions
+``autograder.grade``     grading one notebook (what a worker runs)
+``autograder.batch``     grading a class on dask.distributed, one writer of the gradebook
+``autograder.term``      after hand grading: final feedback pages, final grades, LMS files
 """

@@ -19,13 +19,14 @@ The autograder never keeps hand-made copies of a chapter. A course directory is
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from traitlets.config import Config
 
-from autograder.plumbing import COURSE_ID, nbgrader_config as _nbgrader_config
+from autograder.plumbing import COURSE_ID
+from autograder.plumbing import nbgrader_config as _nbgrader_config
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER_DIR = ROOT / "chapters"
@@ -53,7 +54,7 @@ class Chapter:
     path: Path
 
     @classmethod
-    def resolve(cls, name: str) -> "Chapter":
+    def resolve(cls, name: str) -> Chapter:
         """A chapter id such as ``03_activations``, or a path to any nbgrader source notebook."""
         candidate = Path(name)
         if candidate.suffix == ".ipynb":

@@ -28,6 +28,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, ClearSolutions, NbGraderPreprocessor
@@ -39,15 +40,44 @@ from autograder.release.citations import PlainCitations
 from autograder.runtime.i18n import N_, P_
 
 __all__ = [
-    "COURSE_ID", "HIDDEN_TESTS", "MARK_SCHEME", "MARKERS", "RELEASE_PREPROCESSORS", "SOLUTION",
-    "ClearSolutionsWithNamedStubs", "Delimiters", "chapter_of", "exercise_of", "generate_assignment",
-    "hidden_line_numbers", "is_answer_cell", "is_grade", "is_graded", "is_locked", "is_solution", "is_task",
-    "is_test_cell", "is_written_cell", "nbgrader_config", "public_lines", "region_texts", "release_notebook",
-    "release_notebooks", "replace_regions", "secret_lines", "stub_message", "visible_source", "without_regions",
-    "AssignmentInfo", "STUDENT_PAGE_PREPROCESSORS",
+    "COURSE_ID",
+    "HIDDEN_TESTS",
+    "MARK_SCHEME",
+    "MARKERS",
+    "RELEASE_PREPROCESSORS",
+    "SOLUTION",
+    "ClearSolutionsWithNamedStubs",
+    "Delimiters",
+    "chapter_of",
+    "exercise_of",
+    "generate_assignment",
+    "hidden_line_numbers",
+    "is_answer_cell",
+    "is_grade",
+    "is_graded",
+    "is_locked",
+    "is_solution",
+    "is_task",
+    "is_test_cell",
+    "is_written_cell",
+    "nbgrader_config",
+    "public_lines",
+    "region_texts",
+    "release_notebook",
+    "release_notebooks",
+    "replace_regions",
+    "secret_lines",
+    "stub_message",
+    "visible_source",
+    "without_regions",
+    "AssignmentInfo",
+    "STUDENT_PAGE_PREPROCESSORS",
 ]
 
 COURSE_ID = "dnn-from-scratch"
+#: written by nbgrader's exchange next to a submission (`nbgrader collect`): kept for late
+#: penalties and for `nbgrader release_feedback`
+EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
 
 
 # ---------------------------------------------------------------------------
@@ -89,12 +119,21 @@ class Delimiters:
     end: str
 
 
-SOLUTION = Delimiters("solution", ClearSolutions.begin_solution_delimeter.default_value,
-                      ClearSolutions.end_solution_delimeter.default_value)
-HIDDEN_TESTS = Delimiters("hidden tests", ClearHiddenTests.begin_test_delimeter.default_value,
-                          ClearHiddenTests.end_test_delimeter.default_value)
-MARK_SCHEME = Delimiters("mark scheme", ClearMarkScheme.begin_mark_scheme_delimeter.default_value,
-                         ClearMarkScheme.end_mark_scheme_delimeter.default_value)
+SOLUTION = Delimiters(
+    "solution",
+    ClearSolutions.begin_solution_delimeter.default_value,
+    ClearSolutions.end_solution_delimeter.default_value,
+)
+HIDDEN_TESTS = Delimiters(
+    "hidden tests",
+    ClearHiddenTests.begin_test_delimeter.default_value,
+    ClearHiddenTests.end_test_delimeter.default_value,
+)
+MARK_SCHEME = Delimiters(
+    "mark scheme",
+    ClearMarkScheme.begin_mark_scheme_delimeter.default_value,
+    ClearMarkScheme.end_mark_scheme_delimeter.default_value,
+)
 #: every delimiter: none of them may survive in anything a student gets
 MARKERS = tuple(text for d in (SOLUTION, HIDDEN_TESTS, MARK_SCHEME) for text in (d.begin, d.end))
 
@@ -132,7 +171,8 @@ def without_regions(source: str, kinds: tuple[Delimiters, ...] = (SOLUTION, HIDD
 
 
 def replace_regions(source: str, kind: Delimiters, note: str) -> str:
-    """The source with each region of ``kind`` (delimiter lines included) replaced by one line, ``note``, indented as the region."""
+    """The source with each region of ``kind`` (delimiter lines included) replaced by one line, ``note``,
+    indented as the region."""
     lines = source.splitlines()
     shown: list[str] = []
     regions = {first: last for _, first, last in _regions(source, (kind,))}
@@ -155,7 +195,7 @@ def visible_source(source: str) -> str:
 
 def public_lines(source_nb) -> list[str]:
     """Stripped lines of the source outside solution and hidden-test regions: the release shows them."""
-    public = set()
+    public: set[str] = set()
     for cell in source_nb.cells:
         public.update(line.strip() for line in without_regions(cell.source, (SOLUTION, HIDDEN_TESTS)).splitlines())
     return sorted(public - {""})
@@ -187,8 +227,12 @@ ASIDE = re.compile(r"\s+\([^()]*\)")  # " (3 points)", " (seed 000)"; not the "(
 
 
 #: a stub's words; the learner catalog translates them (``autograder.release.translated``)
-STUB_WHAT = {"function": N_("{name}: write this function"), "method": N_("{name}: write this method"),
-             "class": N_("{name}: write this class"), None: N_("write your code here")}
+STUB_WHAT = {
+    "function": N_("{name}: write this function"),
+    "method": N_("{name}: write this method"),
+    "class": N_("{name}: write this class"),
+    None: N_("write your code here"),
+}
 STUB_CHAPTER = P_("chapter {number}")
 STUB_PLACE = N_("{what} ({place})")
 
@@ -204,7 +248,9 @@ def chapter_of(cells) -> str:
 
 def exercise_of(cells) -> str:
     """The last exercise heading (``Exercise ...`` or ``Part ...``) of these markdown cells, without asides."""
-    headings = [h for c in cells if c.cell_type == "markdown" and not is_solution(c) for h in EXERCISE_HEADING.findall(c.source)]
+    headings = [
+        h for c in cells if c.cell_type == "markdown" and not is_solution(c) for h in EXERCISE_HEADING.findall(c.source)
+    ]
     return ASIDE.sub("", headings[-1]).replace("$", "").strip() if headings else ""
 
 
@@ -223,21 +269,29 @@ def stub_message(definition: tuple[str, str] | None, chapter: str, exercise: str
 def definition_at(source: str, line: int) -> tuple[str, str] | None:
     """(kind, dotted name) of the innermost ``def`` or ``class`` around a 1-based line; None outside any."""
     try:
-        tree = ast.parse("\n".join("" if l.lstrip().startswith(("%", "!")) else l for l in source.split("\n")))
+        tree = ast.parse("\n".join("" if text.lstrip().startswith(("%", "!")) else text for text in source.split("\n")))
     except SyntaxError:
         return None
-    names, kind, node = [], None, tree
+    names: list[str] = []
+    kind: str | None = None
+    node: ast.AST = tree
     while True:
-        inner = next((child for child in ast.iter_child_nodes(node)
-                      if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                      and child.lineno <= line <= child.end_lineno), None)
+        inner = next(
+            (
+                child
+                for child in ast.iter_child_nodes(node)
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and child.lineno <= line <= cast(int, child.end_lineno)  # set by ast.parse
+            ),
+            None,
+        )
         if inner is None:
             break
         method = kind == "class" and not isinstance(inner, ast.ClassDef)
         kind = "class" if isinstance(inner, ast.ClassDef) else "method" if method else "function"
         names.append(inner.name)
         node = inner
-    return (kind, ".".join(names)) if names else None
+    return (kind, ".".join(names)) if kind is not None else None  # kind is set with the first name
 
 
 class ClearSolutionsWithNamedStubs(ClearSolutions):
@@ -279,7 +333,7 @@ class ClearSolutionsWithNamedStubs(ClearSolutions):
         lines, stub_length, removed = cleared.split("\n"), len(self.code_stub[language].split("\n")), 0
         starts = [n for n, line in enumerate(original.split("\n")) if self.begin_solution_delimeter in line]
         ends = [n for n, line in enumerate(original.split("\n")) if self.end_solution_delimeter in line]
-        for k, (first, last) in enumerate(zip(starts, ends)):
+        for k, (first, last) in enumerate(zip(starts, ends, strict=False)):
             for at in range(first - removed + k * stub_length, first - removed + (k + 1) * stub_length):
                 lines[at] = self._named(lines[at], definition_at(original, first + 1))
             removed += last - first + 1
@@ -317,8 +371,11 @@ class AssignmentInfo(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         assignment = resources.get("nbgrader", {}).get("assignment") or resources.get("assignment", "")
-        tests = {c.metadata.nbgrader["grade_id"]: float(c.metadata.nbgrader.get("points", 0))
-                 for c in nb.cells if is_test_cell(c)}
+        tests = {
+            c.metadata.nbgrader["grade_id"]: float(c.metadata.nbgrader.get("points", 0))
+            for c in nb.cells
+            if is_test_cell(c)
+        }
         answers = [c.metadata.nbgrader["grade_id"] for c in nb.cells if is_answer_cell(c)]
         nb.metadata["course"] = {"assignment": assignment, "test_cells": tests, "answer_cells": answers}
         first_code = next((c for c in nb.cells if c.cell_type == "code"), None)
@@ -331,8 +388,10 @@ class AssignmentInfo(NbGraderPreprocessor):
 #: nbgrader's ``GenerateAssignment`` steps, with the named stubs in place of ``ClearSolutions``
 #: (so the gradebook's checksums are those of the notebook students get), then the course's own:
 #: ``AssignmentInfo``, and ``PlainCitations`` (citation roles as text, for JupyterLab)
-RELEASE_PREPROCESSORS = [ClearSolutionsWithNamedStubs if step is ClearSolutions else step
-                         for step in GenerateAssignment.class_traits()["preprocessors"].default()]
+RELEASE_PREPROCESSORS = [
+    ClearSolutionsWithNamedStubs if step is ClearSolutions else step
+    for step in GenerateAssignment.class_traits()["preprocessors"].default()
+]
 RELEASE_PREPROCESSORS += [AssignmentInfo, PlainCitations]
 #: what turns an executed source notebook into the student's view of it (the website's page): the
 #: release's steps that change what a cell says, in the release's order
@@ -358,8 +417,9 @@ def nbgrader_config(root: Path, assignment: str, student: str = ".", db_url: str
     return config
 
 
-def generate_assignment(root: Path, assignment: str, db_url: str | None = None,
-                        log: logging.Logger | None = None) -> Path:
+def generate_assignment(
+    root: Path, assignment: str, db_url: str | None = None, log: logging.Logger | None = None
+) -> Path:
     """nbgrader's ``generate_assignment`` of ``root/source/<assignment>/``; returns the release folder.
 
     Solutions become named stubs (``ClearSolutionsWithNamedStubs``), hidden tests and mark

@@ -38,7 +38,8 @@ LABS = [
     Lab(21, "4-layer ReLU 784-256x3-10, N(0, 0.01^2) init, Adam", 94.55, 96.5, [256] * 3, 0.01, epochs=3),
     Lab(22, "4-layer ReLU 784-256x3-10, He init, Adam", 97.83, 97.9, [256] * 3, "he", epochs=8, lr_decay=0.8),
     Lab(23, "6-layer ReLU 784-256x5-10, He init, Adam", 97.23, 97.23, [256] * 5, "he", epochs=7, lr_decay=0.8),
-    Lab(24, "6-layer ReLU 784-256x5-10, He init, dropout 0.2, Adam", 98.13, 98.2, [256] * 5, "he", 0.2, epochs=7, lr_decay=0.8),
+    Lab(24, "6-layer ReLU 784-256x5-10, He init, dropout 0.2, Adam", 98.13, 98.2, [256] * 5, "he", 0.2,
+        epochs=7, lr_decay=0.8),
 ]
 
 

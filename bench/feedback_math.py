@@ -110,7 +110,8 @@ def mathjax_mathml(formulas: list[tuple[bool, str]]) -> list[str]:
             page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
             result = page.evaluate("""async (items) => { await MathJax.startup.promise; const out = [];
                 for (const [display, tex] of items) {
-                  try { out.push(await MathJax.tex2mmlPromise(tex, {display})); } catch (e) { out.push('ERROR ' + e.message); }
+                  try { out.push(await MathJax.tex2mmlPromise(tex, {display})); }
+                  catch (e) { out.push('ERROR ' + e.message); }
                 } return out; }""", [list(f) for f in formulas])
             browser.close()
     return result
@@ -221,12 +222,13 @@ def main() -> int:
     unique = sorted(set(formulas))
     count = collections.Counter(formulas)
     references = mathjax_mathml(unique)
-    broken = [tex for (_, tex), mathml in zip(unique, references) if mathml.startswith("ERROR") or "merror" in mathml]
+    broken = [tex for (_, tex), mathml in zip(unique, references, strict=True)
+              if mathml.startswith("ERROR") or "merror" in mathml]
     print(f"{len(formulas)} formulas in the ten chapters ({len(unique)} different); "
           f"MathJax 3.2.2 fails on {len(broken)}")
     for name, convert in candidates().items():
         wrong, seconds, size = [], 0.0, 0
-        for (display, tex), reference in zip(unique, references):
+        for (display, tex), reference in zip(unique, references, strict=True):
             started = time.perf_counter()
             try:
                 mathml = convert(tex, display)

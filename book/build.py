@@ -55,11 +55,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if sys.path[0] == str(Path(__file__).resolve().parent):  # run as a script: import the package `book`
     sys.path[0] = str(ROOT)
 
-import nbformat
-import yaml
+import nbformat  # noqa: E402 - after the sys.path setup above
+import yaml  # noqa: E402 - after the sys.path setup above
 
-from autograder.release import catalogs
-from book import execution, staging, translated_site
+from autograder.release import catalogs  # noqa: E402 - after the sys.path setup above
+from book import execution, staging, translated_site  # noqa: E402 - after the sys.path setup above
 
 BUILD = ROOT / "_build"
 STAGE = BUILD / ".book_stage"
@@ -122,7 +122,9 @@ def bundles(chapters: list[str], language: str = catalogs.SOURCE_LANGUAGE) -> di
     except catalogs.CatalogError as error:
         raise BuildError(str(error)) from error
     except Exception as error:
-        raise BuildError(f"the assignment bundles ({language}) could not be made: {type(error).__name__}: {error}") from error
+        raise BuildError(
+            f"the assignment bundles ({language}) could not be made: {type(error).__name__}: {error}"
+        ) from error
     log(f"assignment bundles ({language}) ready in {time.perf_counter() - start:.1f} s ({BUNDLES.relative_to(ROOT)})")
     return paths
 
@@ -172,7 +174,8 @@ def stage_site(edition: str, language: str, site_map, pages: dict[str, Path], ex
                 else translated_site.toc(toc, language))
     for name, path in pages.items():
         text = path.read_text(encoding="utf-8")
-        stage.write(path.relative_to(ROOT).as_posix(), text.encode() if english else translated_site.page(name, text, language))
+        stage.write(path.relative_to(ROOT).as_posix(),
+                    text.encode() if english else translated_site.page(name, text, language))
     for path in sorted(BOOK_DIR.iterdir()):
         if path.is_dir() and path.name not in NOT_CONTENT:
             stage.copy_tree(path, f"book/{path.name}")
@@ -187,7 +190,8 @@ def stage_site(edition: str, language: str, site_map, pages: dict[str, Path], ex
         for relative, data in downloads.items():
             stage.write(f"{extra[0]}/{relative}", data)
     stage.remove_stale()
-    log(f"staged the {edition} edition ({language}) in {stage.root.relative_to(ROOT)} ({stage.changed} file(s) changed)")
+    log(f"staged the {edition} edition ({language}) in {stage.root.relative_to(ROOT)} "
+        f"({stage.changed} file(s) changed)")
     return stage
 
 
@@ -235,7 +239,8 @@ def build(edition: str, allow_missing: bool, jobs: int, verbose: bool = False,
         raise BuildError("cells raised when the chapters were executed with their solutions:\n  " + "\n  ".join(failed))
     check_text([], executed)  # and the LaTeX outputs
 
-    extra = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"].get("html_extra_path")
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    extra = config["sphinx"]["config"].get("html_extra_path")
     if not extra:
         raise BuildError("_config.yml: sphinx.config.html_extra_path must name the folder for the downloads")
     output = OUTPUT[edition]

@@ -187,9 +187,13 @@ def stage_student(executed, release, chapter: str, bibfile: Path, translations: 
             cell.outputs, cell.execution_count = [], None  # a test cell's output would name its hidden checks
             add_tag(cell, "graded-tests" if is_test_cell(cell) else "graded-answer")
     if len(release.cells) != len(nb.cells):
-        raise StageError(f"{chapter}: the student page has {len(nb.cells)} cells, nbgrader's release {len(release.cells)}")
-    for index, (page_cell, release_cell) in enumerate(zip(nb.cells, release.cells)):
-        page_text = plain_citations(page_cell.source, bibfile) if page_cell.cell_type == "markdown" else page_cell.source
+        raise StageError(
+            f"{chapter}: the student page has {len(nb.cells)} cells, nbgrader's release {len(release.cells)}"
+        )
+    for index, (page_cell, release_cell) in enumerate(zip(nb.cells, release.cells, strict=True)):
+        page_text = (
+            plain_citations(page_cell.source, bibfile) if page_cell.cell_type == "markdown" else page_cell.source
+        )
         if page_text != release_cell.source or page_cell.cell_type != release_cell.cell_type:
             raise StageError(
                 f"{chapter}: cell {index} ({page_cell.get('id')}) of the student page differs from "
@@ -235,7 +239,9 @@ def chapter_page(chapter: str, executed, bundle: Path, edition: str, bibfile: Pa
         translate_prose(nb, translations)
     box, files = assignment(chapter, total_points(executed), bundle, language)
     # the box goes right under the points table ("... worth T points in total" in English)
-    anchor = next((c.get("id") for c in executed.cells if c.cell_type == "markdown" and "points in total" in c.source), None)
+    anchor = next(
+        (c.get("id") for c in executed.cells if c.cell_type == "markdown" and "points in total" in c.source), None
+    )
     after = next((i for i, c in enumerate(nb.cells) if anchor is not None and c.get("id") == anchor), 0)
     nb.cells.insert(after + 1, box)
     nb.metadata.pop("celltoolbar", None)

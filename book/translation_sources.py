@@ -109,7 +109,11 @@ def check_words(source: str) -> list[tuple[int, str, str, str]]:
     found = []
     for node in ast.walk(tree):
         function = node.func if isinstance(node, ast.Call) else None
-        name = function.id if isinstance(function, ast.Name) else function.attr if isinstance(function, ast.Attribute) else ""
+        name = (
+            function.id if isinstance(function, ast.Name)
+            else function.attr if isinstance(function, ast.Attribute)
+            else ""
+        )
         if not name.startswith("check_"):
             continue
         arguments = [("name", node.args[0])] if node.args else []
@@ -202,8 +206,9 @@ def documents() -> dict[str, Path]:
 
     found = {}
     for name in parse_toc_yaml(ROOT / "_toc.yml"):
-        source = next((ROOT / f"{name}{suffix}" for suffix in (".ipynb", ".md") if (ROOT / f"{name}{suffix}").is_file()),
-                      None)
+        source = next(
+            (ROOT / f"{name}{suffix}" for suffix in (".ipynb", ".md") if (ROOT / f"{name}{suffix}").is_file()), None
+        )
         if source is not None:
             found[name] = source
     return found

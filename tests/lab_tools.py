@@ -47,7 +47,7 @@ class LabServer:
         separator = "&" if "?" in path else "?"
         return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}{separator}token={self.token}"
 
-    def __enter__(self) -> "LabServer":
+    def __enter__(self) -> LabServer:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         handle = self.log.open("w")
         env = {**os.environ, **(self.env or {})}
@@ -56,7 +56,9 @@ class LabServer:
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.command[0]} exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"{self.command[0]} exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}"
+                )
             try:
                 with urllib.request.urlopen(self.url("api/status"), timeout=5):
                     return self
@@ -106,7 +108,7 @@ class Notebook:
     def __init__(self, page, server: LabServer, name: str) -> None:
         self.page, self.server, self.name = page, server, name
 
-    def open(self) -> "Notebook":
+    def open(self) -> Notebook:
         self.page.goto(self.server.url(f"lab/tree/{self.name}?reset"))  # a fresh workspace: this notebook only
         self.page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", timeout=120_000)
         self.wait_idle()

@@ -16,9 +16,11 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
+from fixtures.autograder_fixtures import write_tiny_chapter
 from nbgrader.preprocessors import ClearSolutions
 
 from autograder import cli
+from autograder.batch.collect import SubmittedFile, Unreadable, clean_student_id, collect, read_notebook
 from autograder.course import ROOT, Chapter, all_chapters
 from autograder.grade.feedback import friendly_error
 from autograder.grade.sanitize import RestoreCells
@@ -29,6 +31,7 @@ from autograder.plumbing import (
     secret_lines,
     visible_source,
 )
+from autograder.release.samples import expected_points
 from autograder.release.student_edition import (
     answer_map,
     build_student_edition,
@@ -39,9 +42,6 @@ from autograder.release.student_edition import (
     names_needed_by_checks,
     secrets,
 )
-from autograder.release.samples import expected_points
-from autograder.grade.collect import SubmittedFile, Unreadable, clean_student_id, collect, read_notebook
-from fixtures.autograder_fixtures import write_tiny_chapter
 
 pytestmark = pytest.mark.autograder
 
@@ -125,7 +125,9 @@ def test_student_ids_from_folders_files_and_lms_names(tmp_path):
     (root / "__MACOSX").mkdir()
     found = {s.student: s for s in collect(root, tmp_path / "scratch")}
     assert sorted(found) == ["123456", "choijin", "kimminsu", "lee", "park_ji-hoon", "s001"]
-    assert found["choijin"].choose("03_activations")[1] == "missing notebook: no .ipynb file (found choijin_7_8_report.pdf)"
+    assert found["choijin"].choose("03_activations")[1] == (
+        "missing notebook: no .ipynb file (found choijin_7_8_report.pdf)"
+    )
     assert [f.name for f in found["s001"].files] == ["03_activations.ipynb"]  # checkpoints ignored
     assert found["kimminsu"].choose("03_activations") == (found["kimminsu"].files[0], "")  # Canvas: original name
     chosen, note = found["lee"].choose("03_activations")
@@ -148,7 +150,9 @@ def test_choose_the_expected_notebook_or_the_only_one(tmp_path):
     found = {s.student: s for s in collect(root, tmp_path / "scratch")}
     assert "empty" not in found  # submitted nothing: no row
     assert found["a"].choose("03_activations")[0].name == "03_activations.ipynb"
-    assert found["b"].choose("03_activations") == (None, "missing notebook: no 03_activations.ipynb among 2 notebooks (x.ipynb, y.ipynb)")
+    assert found["b"].choose("03_activations") == (
+        None, "missing notebook: no 03_activations.ipynb among 2 notebooks (x.ipynb, y.ipynb)"
+    )
     assert found["c"].choose("03_activations")[1].startswith("missing notebook")
 
 
@@ -274,8 +278,12 @@ def test_old_nbformat_is_unreadable_and_4_4_is_fine(tmp_path):
 def test_graded_definitions_are_the_functions_with_a_solution_region(tmp_path):
     nb = nbformat.read(write_tiny_chapter(tmp_path), as_version=4)
     assert graded_definitions(nb) == {"add": "add_answer", "scale": "scale_answer", "mean": "mean_answer"}
-    helper = nbformat.v4.new_code_cell("def given(x):\n    return x\n\ndef todo(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION")
-    helper.metadata["nbgrader"] = {"solution": True, "grade_id": "h", "grade": False, "locked": False, "schema_version": 3}
+    helper = nbformat.v4.new_code_cell(
+        "def given(x):\n    return x\n\ndef todo(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION"
+    )
+    helper.metadata["nbgrader"] = {
+        "solution": True, "grade_id": "h", "grade": False, "locked": False, "schema_version": 3
+    }
     assert graded_definitions(nbformat.v4.new_notebook(cells=[helper])) == {"todo": "h"}
 
 
@@ -377,8 +385,12 @@ def test_each_stub_names_its_function_or_method_exercise_and_chapter():
         '    raise NotImplementedError("other: write this function (chapter 4, Part 2: the step m(t))")')
     assert sources[4].endswith(
         '        raise NotImplementedError("Node.forward: write this method (chapter 4, Exercise 3: nodes)")')
-    assert sources[5] == 'x = 1\n# YOUR CODE HERE\nraise NotImplementedError("write your code here (chapter 4, Exercise 3: nodes)")'
-    assert sources[6] == '# YOUR CODE HERE\nraise NotImplementedError("write your code here (chapter 4, Exercise 3: nodes)")'
+    assert sources[5] == (
+        'x = 1\n# YOUR CODE HERE\nraise NotImplementedError("write your code here (chapter 4, Exercise 3: nodes)")'
+    )
+    assert sources[6] == (
+        '# YOUR CODE HERE\nraise NotImplementedError("write your code here (chapter 4, Exercise 3: nodes)")'
+    )
     assert sources[7] == "YOUR ANSWER HERE"
     for source in sources[2:7]:
         compile(source, "stub", "exec")  # every stub is Python
@@ -394,7 +406,8 @@ def test_the_release_and_the_restored_answer_use_the_named_stubs():
     restore = RestoreCells()
     restore.stubs = ClearSolutionsWithNamedStubs(chapter="chapter 0", exercise="Exercise 2: scale")
     source_cell = SimpleNamespace(name="scale_answer", cell_type="code", locked=False, checksum="",
-                                  source="def scale(x, k):\n    ### BEGIN SOLUTION\n    return k * x\n    ### END SOLUTION")
+                                  source="def scale(x, k):\n    ### BEGIN SOLUTION\n    return k * x\n"
+                                         "    ### END SOLUTION")
     cell = restore.missing_cell_transform(source_cell, 0, is_solution=True)
     assert "return k * x" not in cell["source"]
     assert cell["source"].endswith(
@@ -436,7 +449,9 @@ def test_secret_and_public_lines(tmp_path):
 def test_expected_points_of_a_partly_filled_notebook(tmp_path):
     nb = nbformat.read(write_tiny_chapter(tmp_path), as_version=4)
     assert expected_points(nb, {"add_answer"}) == {"add_tests": 2.0, "scale_tests": 0.0, "mean_tests": 0.0}
-    assert expected_points(nb, {"add_answer", "mean_answer"}) == {"add_tests": 2.0, "scale_tests": 0.0, "mean_tests": 5.0}
+    assert expected_points(nb, {"add_answer", "mean_answer"}) == {
+        "add_tests": 2.0, "scale_tests": 0.0, "mean_tests": 5.0
+    }
     everything = {"add_answer", "scale_answer", "mean_answer"}
     assert sum(expected_points(nb, everything).values()) == 10.0
 

@@ -28,14 +28,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from fixtures.autograder_fixtures import computed_once
 
+from autograder.batch.run import grade, prepare_course
 from autograder.course import Chapter, CourseDir, all_chapters
 from autograder.plumbing import HIDDEN_TESTS, SOLUTION, public_lines, region_texts, secret_lines
-from autograder.grade.batch import grade, prepare_course
 from autograder.release.check import leak_problems, unexpected_errors
-from autograder.release.student_edition import chapters_from, find_secret, secrets
 from autograder.release.samples import expected_points, first_answer, sample_notebooks
-from fixtures.autograder_fixtures import computed_once
+from autograder.release.student_edition import chapters_from, find_secret, secrets
 
 CHAPTERS = all_chapters()
 SUBMISSIONS = ("reference", "blank", "partly_wrong")

@@ -1,4 +1,4 @@
-"""Grading on a dask cluster (autograder/grade/cluster.py, dispatch.py, worker.py, results.py), with real faults.
+"""Grading on a dask cluster (autograder/batch/cluster.py, dispatch.py, worker.py, results.py), with real faults.
 
 Each test grades the tiny chapter (tests/fixtures/) on a real ``LocalCluster``, or on a
 scheduler and workers started as processes, with real sandboxed kernels and a real
@@ -33,17 +33,17 @@ import dask
 import nbformat
 import pytest
 from distributed import Client
+from fixtures.autograder_fixtures import CHAPTER, TOTAL, computed_once, release_tiny_chapter
 
 from autograder import cli
+from autograder.batch import run as batches
+from autograder.batch.cluster import local_cluster
+from autograder.batch.dispatch import GRADE
+from autograder.batch.results import submission_digest
+from autograder.batch.run import grade
 from autograder.course import Chapter, ClusterLost, UsageError
-from autograder.grade import batch as batches
-from autograder.grade.batch import grade
-from autograder.grade.cluster import local_cluster
-from autograder.grade.dispatch import GRADE
-from autograder.grade.results import submission_digest
 from autograder.grade.submission import Limits
 from autograder.release.samples import filled
-from fixtures.autograder_fixtures import CHAPTER, TOTAL, computed_once, release_tiny_chapter
 
 pytestmark = [pytest.mark.autograder, pytest.mark.slow]
 
@@ -150,7 +150,9 @@ def test_a_killed_worker_loses_nothing_and_a_submission_that_kills_two_workers_i
         finally:
             killer.stop.set()
             killer.join(timeout=30)
-    assert sorted(killer.killed) == sorted([once, twice, twice]), [(r.student, r.status, r.reason) for r in batch.results]
+    assert sorted(killer.killed) == sorted([once, twice, twice]), [
+        (r.student, r.status, r.reason) for r in batch.results
+    ]
     results = batch.by_student()
     assert sorted(results) == ["s00", "s01", "s02", "s03", "s04"]
     crashed = results.pop("s03")
@@ -366,7 +368,8 @@ def test_all_takes_only_the_submissions(capsys):
     assert "with --all, give only SUBMISSIONS" in capsys.readouterr().err
     assert cli.main(["grade", "subs", "--out", "o"]) == 2
     assert "give CHAPTER and SUBMISSIONS" in capsys.readouterr().err
-    assert cli.main(["grade", "03_activations", "subs", "--out", "o", "--workers", "2", "--scheduler", "tcp://x:1"]) == 2
+    argv = ["grade", "03_activations", "subs", "--out", "o", "--workers", "2", "--scheduler", "tcp://x:1"]
+    assert cli.main(argv) == 2
     assert "--workers sets the size of the local cluster" in capsys.readouterr().err
 
 
@@ -378,10 +381,11 @@ def test_all_takes_only_the_submissions(capsys):
 def test_the_reference_run_overlaps_the_first_submissions(tmp_path):
     """A slow reference run (its answer sleeps 12 s) on one worker: the other runs a submission's kernel
     meanwhile, waits for the expected values to score it, and every submission is scored right."""
+    from fixtures.autograder_fixtures import write_tiny_chapter
+
     from autograder.course import CourseDir
     from autograder.release import reference_run
     from autograder.release.assignment import release_chapter
-    from fixtures.autograder_fixtures import write_tiny_chapter
 
     source = write_tiny_chapter(tmp_path / "src")
     nb = nbformat.read(source, as_version=4)
@@ -402,7 +406,7 @@ def test_the_reference_run_overlaps_the_first_submissions(tmp_path):
     trusted = reference_run.trusted_form(nbformat.read(source, as_version=4))
     with reference_run._lock("database"):
         created = reference_run._cache().match_cache_notebook(trusted).created  # when the run was kept (UTC)
-    reference_done = created.replace(tzinfo=datetime.timezone.utc).timestamp()
+    reference_done = created.replace(tzinfo=datetime.UTC).timestamp()
     started = []
     for n in range(6):
         first = (tmp_path / "out" / "logs" / CHAPTER / f"b{n}.log").read_text().splitlines()[0]

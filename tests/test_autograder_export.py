@@ -1,4 +1,5 @@
-"""``python -m autograder export``: final grades from a real nbgrader gradebook, for the course and for Canvas and Moodle.
+"""``python -m autograder export``: final grades from a real nbgrader gradebook, for the course and
+for Canvas and Moodle.
 
 The gradebook is made with nbgrader's own API (what ``grade`` and formgrader write): three
 chapters, one of them never graded, and students whose grades are complete, wait for hand
@@ -16,8 +17,8 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import cli
+from autograder.batch.report import CSV_COLUMNS
 from autograder.course import CourseDir
-from autograder.grade.report import CSV_COLUMNS
 from autograder.grade.submission import quiet_nbgrader
 from autograder.plumbing import COURSE_ID, ensure_tools_on_path
 
@@ -30,8 +31,8 @@ CHAPTERS = {  # chapter -> graded cells (name, nbgrader cell type, points)
 }
 
 
-def make_gradebook(root: Path, submissions: dict[str, dict[str, dict]], lms_ids: dict[str, str] = {},
-                   statuses: dict[tuple[str, str], str] = {}) -> CourseDir:
+def make_gradebook(root: Path, submissions: dict[str, dict[str, dict]], lms_ids: dict[str, str] | None = None,
+                   statuses: dict[tuple[str, str], str] | None = None) -> CourseDir:
     """A course folder whose gradebook holds ``CHAPTERS`` and, per student and chapter, the given grades.
 
     A grade is {cell: (auto_score, manual_score, extra_credit, needs_manual_grade)}; "flagged" flags it.
@@ -46,7 +47,7 @@ def make_gradebook(root: Path, submissions: dict[str, dict[str, dict]], lms_ids:
             for name, kind, points in cells:
                 gb.add_grade_cell(name, chapter, chapter, max_score=points, cell_type=kind)
         for student, chapters in submissions.items():
-            gb.add_student(student, lms_user_id=lms_ids.get(student))
+            gb.add_student(student, lms_user_id=(lms_ids or {}).get(student))
             for chapter, grades in chapters.items():
                 gb.add_submission(chapter, student)
                 notebook = gb.find_submission_notebook(chapter, chapter, student)
@@ -59,7 +60,7 @@ def make_gradebook(root: Path, submissions: dict[str, dict[str, dict]], lms_ids:
     with open(course.grades_csv, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
         writer.writeheader()
-        for (student, chapter), status in statuses.items():
+        for (student, chapter), status in (statuses or {}).items():
             writer.writerow({"student_id": student, "chapter": chapter, "score": "0", "max_score": "4",
                              "status": status, "reason": "unreadable notebook: invalid JSON"})
     return course
@@ -90,7 +91,7 @@ def read_csv(path: Path) -> list[list[str]]:
 
 
 def by_student(rows: list[list[str]]) -> dict[str, dict[str, str]]:
-    return {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    return {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
 
 
 def test_the_course_csv_has_points_status_and_totals_per_chapter(course):

@@ -214,8 +214,8 @@ def formulas_in(cells) -> int:
 def grade_feedback_batch(base: Path) -> dict:
     from fixtures.autograder_fixtures import write_tiny_chapter
 
+    from autograder.batch.run import grade
     from autograder.course import Chapter, CourseDir
-    from autograder.grade.batch import grade
     from autograder.release.assignment import release_chapter
     from autograder.release.samples import filled
 
@@ -232,7 +232,8 @@ def grade_feedback_batch(base: Path) -> dict:
     reference = filled(release, source)
     writer = copy.deepcopy(reference)
     next(c for c in writer.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "why_question").source = WRITTEN
-    for student, nb in {"reference": reference, "writer": writer, "partly_wrong": filled(release, source, {"add_answer"})}.items():
+    students = {"reference": reference, "writer": writer, "partly_wrong": filled(release, source, {"add_answer"})}
+    for student, nb in students.items():
         (submissions / student).mkdir(parents=True)
         nbformat.write(nb, submissions / student / f"{CHAPTER}.ipynb")
     (submissions / "source_copy").mkdir()
@@ -409,12 +410,14 @@ def test_the_page_renders_every_formula_offline_and_figures_fit_the_page(graded,
                 assert not requests, f"the page asked the network for {requests}"
                 assert found["raw"] == [], f"raw TeX left in the text: {found['raw'][:5]}"
                 assert found["texErrors"] == [], found["texErrors"][:5]
-                assert found["math"] == graded["formulas"] + 4, (found["math"], graded["formulas"])  # + the answer, the comment
+                # + the answer, the comment
+                assert found["math"] == graded["formulas"] + 4, (found["math"], graded["formulas"])
                 assert found["emptyMath"] == 0, "a formula rendered with no size"
                 assert found["images"], "no figure on the page"
                 for image in found["images"]:
                     assert image["right"] <= found["pageWidth"] + 0.5, (width, image, found["pageWidth"])
-                assert any(image["natural"] > image["width"] + 1 for image in found["images"])  # the 15-inch figure, scaled
+                # the 15-inch figure, scaled
+                assert any(image["natural"] > image["width"] + 1 for image in found["images"])
                 assert found["scrollWidth"] <= found["pageWidth"], "the page scrolls sideways"
                 if width == 1280:
                     page.screenshot(path=str(SCREENSHOTS / "feedback-header.png"))
@@ -435,7 +438,8 @@ RENDERED = """() => {
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     if (node.parentElement.closest('pre, code, math, .highlight, style, script')) continue;
-    if (/\\$|\\\\\\(|\\\\\\[|\\\\(frac|sum|begin|alpha|partial)\\b/.test(node.textContent)) raw.push(node.textContent.trim());
+    if (/\\$|\\\\\\(|\\\\\\[|\\\\(frac|sum|begin|alpha|partial)\\b/.test(node.textContent))
+      raw.push(node.textContent.trim());
   }
   document.querySelectorAll('code.tex-error').forEach(e => texErrors.push(e.textContent));
   const maths = [...document.querySelectorAll('math')];
@@ -444,6 +448,8 @@ RENDERED = """() => {
     return {right: box.right, width: box.width, natural: img.naturalWidth};
   });
   return {raw, texErrors, math: maths.length,
-          emptyMath: maths.filter(m => { const b = m.getBoundingClientRect(); return b.width === 0 || b.height === 0; }).length,
+          emptyMath: maths.filter(m => {
+            const b = m.getBoundingClientRect(); return b.width === 0 || b.height === 0;
+          }).length,
           images, pageWidth: document.documentElement.clientWidth, scrollWidth: document.documentElement.scrollWidth};
 }"""

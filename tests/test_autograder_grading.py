@@ -22,16 +22,25 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from fixtures.autograder_fixtures import (
+    CHAPTER,
+    EXPECTED,
+    MODEL_ANSWER,
+    POINTS,
+    RUBRIC_ITEM,
+    SECRET_EXPECTED,
+    WRITTEN_ID,
+    computed_once,
+    release_tiny_chapter,
+    tree_digest,
+    write_bad_submissions,
+)
 
 from autograder import cli
+from autograder.batch.report import CSV_COLUMNS
+from autograder.batch.run import grade
 from autograder.grade.submission import Limits
 from autograder.plumbing import HIDDEN_TESTS, SOLUTION, region_texts
-from autograder.grade.batch import grade
-from autograder.grade.report import CSV_COLUMNS
-from fixtures.autograder_fixtures import (
-    CHAPTER, EXPECTED, MODEL_ANSWER, POINTS, RUBRIC_ITEM, SECRET_EXPECTED, WRITTEN_ID, computed_once,
-    release_tiny_chapter, tree_digest, write_bad_submissions,
-)
 
 pytestmark = [pytest.mark.autograder, pytest.mark.slow]
 
@@ -98,7 +107,8 @@ def test_grades_csv_has_one_row_per_student(tiny):
         rows = {row["student_id"]: row for row in reader}
     assert set(rows) == set(EXPECTED)
     for case, (status, points, _) in EXPECTED.items():
-        assert (rows[case]["chapter"], rows[case]["status"], float(rows[case]["score"]), float(rows[case]["max_score"])) == (
+        row = rows[case]
+        assert (row["chapter"], row["status"], float(row["score"]), float(row["max_score"])) == (
             CHAPTER, status, points, 10.0)
     assert rows["invalid_json"]["reason"].startswith("unreadable notebook: ")
 
@@ -128,8 +138,8 @@ def test_huge_output_is_truncated(tiny):
 
 def test_feedback_shows_points_and_messages_but_no_hidden_test_or_solution(tiny):
     course, source = tiny["batch"].course, tiny["source"]
-    hidden = [line.strip() for c in source.cells for r in region_texts(c.source, HIDDEN_TESTS) for line in r.splitlines()
-              if len(line.strip()) >= 12]
+    hidden = [line.strip() for c in source.cells for r in region_texts(c.source, HIDDEN_TESTS)
+              for line in r.splitlines() if len(line.strip()) >= 12]
     solutions = [line.strip() for c in source.cells for r in region_texts(c.source, SOLUTION) for line in r.splitlines()
                  if len(line.strip()) >= 12]
     assert hidden and solutions
@@ -141,7 +151,9 @@ def test_feedback_shows_points_and_messages_but_no_hidden_test_or_solution(tiny)
         for line in hidden:
             assert line not in text and html.escape(line) not in raw, f"{case}: hidden test {line!r} in feedback"
         assert "BEGIN HIDDEN TESTS" not in raw and SECRET_EXPECTED not in text, case
-        assert MODEL_ANSWER not in raw and RUBRIC_ITEM not in raw, f"{case}: the written answer's solution is in the feedback"
+        assert MODEL_ANSWER not in raw and RUBRIC_ITEM not in raw, (
+            f"{case}: the written answer's solution is in the feedback"
+        )
         assert "Model answer and rubric" not in raw, case
         if case in ("blank", "partly_wrong", "edited_tests", "instructor_source", "symlink_to_source"):
             # they never wrote the solutions (the instructor's source holds them: each region becomes a note)
@@ -279,9 +291,9 @@ def test_a_kernel_that_fails_to_start_is_started_once_more_on_unix_sockets(tiny,
     """
     from nbclient.util import run_sync
 
+    from autograder.batch.cluster import local_cluster
+    from autograder.batch.worker import CHECK_CELL
     from autograder.grade import execute as preprocessors
-    from autograder.grade.cluster import local_cluster
-    from autograder.grade.worker import CHECK_CELL
 
     shutil.copytree(tiny["submissions"] / "reference", tmp_path / "subs" / "reference")
     start_client = preprocessors.GuardedExecute.async_start_new_kernel_client

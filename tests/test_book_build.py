@@ -20,8 +20,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder.release import reference_run
-from book import build, execution
 from autograder.release.citations import plain_citations
+from book import build, execution
 from book.staging import check_notebook, check_page, control_characters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +93,22 @@ def test_cache_key_has_code_and_library_but_not_markdown(tmp_path):
     assert reference_run.ReferenceCache(tmp_path, "library-2").create_hashed_notebook(nb)[1] != key
 
 
+def test_a_notebook_run_once_is_found_in_the_cache_by_its_source(tmp_path, monkeypatch):
+    """The executed notebook (with nbclient's timings in its cells' metadata) is kept under the key its source has."""
+    monkeypatch.setattr(reference_run, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(reference_run, "RUNS_DIR", tmp_path / "runs")
+    source = tmp_path / "chapter.ipynb"
+    nbformat.write(new_notebook(cells=[new_markdown_cell("prose"), new_code_cell("print(6 * 7)")],
+                                metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                         "language": "python"}}), source)
+    assert reference_run.kept(source) is None
+    ran = reference_run.executed(source)
+    assert ran.cells[1].outputs[0]["text"] == "42\n" and "execution" in ran.cells[1].metadata
+    monkeypatch.setattr(reference_run, "_run", lambda nb, where: pytest.fail("ran a second time"))
+    assert reference_run.kept(source).cells[1].outputs[0]["text"] == "42\n"
+    assert reference_run.executed(source).cells[1].outputs[0]["text"] == "42\n"
+
+
 def test_library_fingerprint_follows_the_library(tmp_path, monkeypatch):
     (tmp_path / "solutions").mkdir()
     (tmp_path / "solutions" / "layers.py").write_text("A = 1\n")
@@ -131,7 +147,8 @@ CONVERSIONS = [
      "(AdamW, Loshchilov & Hutter 2019)."),
     ("(Goodfellow et al. 2016, section 7.8)", "({cite:alp}`goodfellow2016deep`, section 7.8)",
      "(Goodfellow et al. 2016, section 7.8)"),
-    ("follows Chawla et al.\n(2002); the", "follows {cite:t}`chawla2002smote`; the", "follows Chawla et al. (2002); the"),
+    ("follows Chawla et al.\n(2002); the", "follows {cite:t}`chawla2002smote`; the",
+     "follows Chawla et al. (2002); the"),
     ("Xavier (Glorot and Bengio 2010)", "Xavier {cite:p}`glorot2010understanding`", "Xavier (Glorot & Bengio 2010)"),
 ]
 

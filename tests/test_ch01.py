@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from chapter_tools import answer_namespace
+
 from solutions import gradcheck, losses
 
 pytestmark = pytest.mark.ch01
@@ -102,7 +102,9 @@ def test_minibatch_epoch_takes_ceil_n_over_b_steps_and_one_full_batch_step_is_gr
 
     w0 = (0.1 * rng_data.standard_normal((4, 3))).astype(np.float32)
     for batch_size in (1, 5, 23, 100):
-        w_new, step_losses = ns["minibatch_epoch"](w0, X, y, softmax_regression, 0.3, batch_size, np.random.default_rng(9))
+        w_new, step_losses = ns["minibatch_epoch"](
+            w0, X, y, softmax_regression, 0.3, batch_size, np.random.default_rng(9)
+        )
         assert w_new.dtype == np.float32
         assert len(step_losses) == -(-len(X) // batch_size)
         if batch_size >= len(X):  # one step on the whole set, whatever the order of its rows
@@ -122,5 +124,5 @@ def test_minibatch_epoch_does_not_modify_inputs(ns):
         return float(0.5 * np.mean(r**2)), xb.T @ r / len(yb)
 
     ns["minibatch_epoch"](w, X, y, least_squares, 0.01, 4, np.random.default_rng(0))
-    for original, array in zip(before, (X, y, w)):
+    for original, array in zip(before, (X, y, w), strict=True):
         np.testing.assert_array_equal(original, array)

@@ -13,8 +13,8 @@ import re
 
 import numpy as np
 import pytest
-
 from chapter_tools import answer_namespace, grade_test_cells, nbgrader_meta, read_chapter, written_cells
+
 from solutions import activations, data, gradcheck, init, layers, losses, network
 
 pytestmark = pytest.mark.ch02
@@ -32,7 +32,7 @@ def ns():
 def random_params(rng, sizes=(4, 6, 5, 3), dtype=np.float64):
     """Lecture-shaped parameters with non-square weight matrices and non-zero biases."""
     params = {}
-    for name, fan_in, fan_out in zip(["1", "2", "o"], sizes[:-1], sizes[1:]):
+    for name, fan_in, fan_out in zip(["1", "2", "o"], sizes[:-1], sizes[1:], strict=True):
         params["W" + name] = rng.standard_normal((fan_out, fan_in)).astype(dtype)
         params["b" + name] = (0.5 * rng.standard_normal(fan_out)).astype(dtype)
     return params
@@ -187,7 +187,7 @@ def initial_params(seed, sizes=(4, 8, 8, 3)):
     """The notebook's init_params: library Xavier weights, transposed to (out, in)."""
     rng = np.random.default_rng(seed)
     params = {}
-    for name, fan_in, fan_out in zip(["1", "2", "o"], sizes[:-1], sizes[1:]):
+    for name, fan_in, fan_out in zip(["1", "2", "o"], sizes[:-1], sizes[1:], strict=True):
         params["W" + name] = init.xavier_normal(fan_in, fan_out, rng).T.copy()
         params["b" + name] = np.zeros(fan_out, dtype=np.float32)
     return params

@@ -3,8 +3,8 @@ checks, and the claims the chapter's text makes about its demos and the library 
 
 import numpy as np
 import pytest
-
 from chapter_tools import answer_namespace
+
 from solutions import activations, data, gradcheck, layers, network, optim, train
 
 pytestmark = pytest.mark.ch03
@@ -58,7 +58,9 @@ def test_backwards_pass_a_numerical_gradient_check(ns):
     rng = np.random.default_rng(11)
     x = rng.uniform(0.05, 3.0, size=(5, 4)) * rng.choice([-1.0, 1.0], size=(5, 4))
     dout = rng.standard_normal((5, 4))
-    for forward, backward in [("relu", "relu_backward"), ("leaky_relu", "leaky_relu_backward"), ("elu", "elu_backward")]:
+    for forward, backward in [
+        ("relu", "relu_backward"), ("leaky_relu", "leaky_relu_backward"), ("elu", "elu_backward")
+    ]:
         numeric = gradcheck.numerical_gradient(ns[forward], x, dout)
         assert gradcheck.relative_error(ns[backward](dout, x), numeric) < 1e-8
 
@@ -93,7 +95,7 @@ def test_deep_sigmoid_gradients_vanish_but_relu_and_tanh_do_not():
     def norms(activation):
         net = network.build_mlp(2, [50] * 10, 2, activation=activation, init="xavier_normal", seed=0)
         _, grads = net.gradients(X_XOR, Y_XOR)
-        return np.array([np.linalg.norm(grads[f"W{l}"]) for l in range(1, 12)])
+        return np.array([np.linalg.norm(grads[f"W{k}"]) for k in range(1, 12)])
 
     sigmoid = norms("sigmoid")
     assert sigmoid[0] / sigmoid[-1] < 1e-6  # "about eight orders of magnitude"
@@ -145,13 +147,13 @@ def test_dead_relu_demo():
     assert train_xor(relu_net, lr=2.0)["train_acc"][-1] == pytest.approx(0.5)
     assert dead(relu_net)[-1] == 1.0
     _, grads = relu_net.gradients(X_XOR, Y_XOR)
-    assert all(np.all(grads[f"W{l}"] == 0) for l in range(1, 5))
+    assert all(np.all(grads[f"W{k}"] == 0) for k in range(1, 5))
     assert train_xor(relu_net, lr=0.5)["train_acc"][-1] == pytest.approx(0.5)
 
     leaky_net = network.build_mlp(2, [10, 10, 10], 2, activation="leaky_relu", init="xavier_normal", seed=0)
     train_xor(leaky_net, lr=2.0)
     _, grads = leaky_net.gradients(X_XOR, Y_XOR)
-    assert all(np.linalg.norm(grads[f"W{l}"]) > 0 for l in range(1, 5))
+    assert all(np.linalg.norm(grads[f"W{k}"]) > 0 for k in range(1, 5))
     assert train_xor(leaky_net, lr=0.5)["train_acc"][-1] > 0.6
 
 

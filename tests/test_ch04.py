@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from chapter_tools import answer_namespace
 
 pytestmark = pytest.mark.ch04
@@ -36,7 +35,7 @@ def test_seed_000_rule_by_hand(ns):
         m_ref = -alpha * g[0] + beta * m_ref
         w_ref = w_ref + m_ref
         expected_w.append(w_ref)
-    for g, want in zip(grads, expected_w):
+    for g, want in zip(grads, expected_w, strict=True):
         w, m_bar = ns["momentum_step"](w, g, m_bar, alpha, beta)
         assert w[0] == pytest.approx(want, rel=1e-14)
 

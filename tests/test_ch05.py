@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from chapter_tools import answer_namespace
+
 from solutions import gradcheck, layers, losses, network, optim
 
 pytestmark = pytest.mark.ch05
@@ -47,7 +47,8 @@ def one_layer_gradients(W, lam, x, t):
 
 @pytest.mark.parametrize("lr, eps", [(0.1, 0.001), (0.5, 0.05), (1.0, 0.2)])
 def test_weight_decay_is_library_weight_decay_with_the_equivalent_lambda(ns, lr, eps):
-    """The chapter's claim: one lecture step equals one SGD step, learning rate lr (1 - eps), on the L2-penalized loss."""
+    """The chapter's claim: one lecture step equals one SGD step, learning rate lr (1 - eps),
+    on the L2-penalized loss."""
     rng = np.random.default_rng(int(1000 * lr + 10 * eps))
     W, x, t = rng.standard_normal((6, 4)), rng.standard_normal((9, 6)), rng.integers(0, 4, 9)
     lam = ns["l2_lambda_equivalent"](lr, eps)
@@ -106,7 +107,9 @@ def test_dropout_backward_is_the_gradient_of_dropout_forward(ns):
     rng = np.random.default_rng(3)
     x, dout = rng.standard_normal((5, 4)), rng.standard_normal((5, 4))
     _, mask = ns["dropout_forward"](x, 0.3, np.random.default_rng(11))
-    numeric = gradcheck.numerical_gradient(lambda v: ns["dropout_forward"](v, 0.3, np.random.default_rng(11))[0], x, dout)
+    numeric = gradcheck.numerical_gradient(
+        lambda v: ns["dropout_forward"](v, 0.3, np.random.default_rng(11))[0], x, dout
+    )
     assert gradcheck.relative_error(ns["dropout_backward"](dout, mask), numeric) < 1e-8
     np.testing.assert_array_equal(ns["dropout_backward"](dout, None), dout)
 

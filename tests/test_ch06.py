@@ -3,8 +3,8 @@ claims the chapter's text makes about its measurements hold."""
 
 import numpy as np
 import pytest
-
 from chapter_tools import answer_namespace
+
 from solutions import activations, data, init, layers, network, optim, train
 
 pytestmark = pytest.mark.ch06
@@ -42,7 +42,8 @@ def test_seed_004_formulas_statistically(ns, fan_in, fan_out):
 
 def test_library_xavier_of_a_square_layer_has_std_one_over_sqrt_fan_in():
     # the std that seed 000's snippets, 0.01 * randn / sqrt(fan_in), miss by a factor of 100
-    assert init.xavier_normal(1000, 1000, np.random.default_rng(123)).std() == pytest.approx(1 / np.sqrt(1000), rel=0.01)
+    std = init.xavier_normal(1000, 1000, np.random.default_rng(123)).std()
+    assert std == pytest.approx(1 / np.sqrt(1000), rel=0.01)
 
 
 def covariance(X):
@@ -54,7 +55,9 @@ def covariance(X):
 @pytest.mark.parametrize("seed, dims", [(0, 2), (1, 3), (2, 6)])
 def test_decorrelate_and_whiten(ns, seed, dims):
     rng = np.random.default_rng(seed)
-    X = (rng.standard_normal((3000, dims)) @ rng.standard_normal((dims, dims)) + rng.normal(0, 5, dims)).astype(np.float32)
+    X = (
+        rng.standard_normal((3000, dims)) @ rng.standard_normal((dims, dims)) + rng.normal(0, 5, dims)
+    ).astype(np.float32)
     before = X.copy()
     rotated, white = ns["decorrelate"](X), ns["whiten"](X)
     np.testing.assert_array_equal(X, before)
@@ -106,7 +109,7 @@ def test_tanh_histogram_claims(x_wide):
     small = forward(np.tanh, weights_with(lambda i, o, r: init.normal(i, o, 0.01, r)), x_wide)
     large = forward(np.tanh, weights_with(lambda i, o, r: init.normal(i, o, 1.0, r)), x_wide)
     xavier = forward(np.tanh, weights_with(init.xavier_normal), x_wide)
-    ratios = [small[l + 1].std() / small[l].std() for l in range(9)]
+    ratios = [small[k + 1].std() / small[k].std() for k in range(9)]
     assert all(0.18 < r < 0.26 for r in ratios)  # "about 0.01 * sqrt(500) = 0.22 per layer"
     assert small[-1].std() < 1e-6
     assert np.mean(np.abs(large[-1]) > 0.99) > 0.8
@@ -132,10 +135,10 @@ def test_tanh_gradient_claims(x_wide):
             h = np.tanh(vs[-1])
             ys.append(h)
         inputs, e, norms = [x_wide] + ys[:-1], dout, [0.0] * 10
-        for l in reversed(range(10)):
-            delta = activations.tanh_backward(e, vs[l])
-            norms[l] = np.linalg.norm(inputs[l].T @ delta)
-            e = delta @ weights[l].T
+        for layer in reversed(range(10)):
+            delta = activations.tanh_backward(e, vs[layer])
+            norms[layer] = np.linalg.norm(inputs[layer].T @ delta)
+            e = delta @ weights[layer].T
         return np.array(norms)
 
     small = gradient_norms(lambda i, o, r: init.normal(i, o, 0.01, r))
@@ -181,5 +184,5 @@ def test_spiral_training_claims():
     assert max(abs(v - np.log(3)) for v in histories[0.01]["train_loss"]) < 0.01
     xavier, he = histories["xavier_normal"]["train_loss"], histories["he_normal"]["train_loss"]
     assert xavier[0] > 1.0 and he[0] < xavier[0]  # Xavier starts slowly
-    assert all(h < x for h, x in zip(he[:20], xavier[:20]))  # He learns fastest
+    assert all(h < x for h, x in zip(he[:20], xavier[:20], strict=True))  # He learns fastest
     assert histories["xavier_normal"]["train_acc"][-1] > 0.9 and histories["he_normal"]["train_acc"][-1] > 0.95

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from chapter_tools import answer_namespace
 
 pytestmark = pytest.mark.ch08

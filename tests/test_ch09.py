@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 import pytest
+from chapter_tools import ROOT, answer_namespace, read_chapter
 
 from autograder.release.citations import plain_citations
-from chapter_tools import ROOT, answer_namespace, read_chapter
 from solutions import search
 from solutions.data import load_mnist, subset, train_test_split
 from solutions.network import build_mlp
@@ -68,7 +68,7 @@ def test_expected_initial_loss_rises_with_regularization(ns):
     weights = [rng.standard_normal((30, 20)).astype(np.float32)]
     values = [ns["expected_initial_loss"](10, weights, lam) for lam in (0.0, 0.1, 1.0, 10.0)]
     assert values[0] == pytest.approx(math.log(10))
-    assert all(a < b for a, b in zip(values, values[1:]))
+    assert all(a < b for a, b in zip(values, values[1:], strict=False))
 
 
 # --- part 2: log-uniform sampling --------------------------------------------
@@ -107,7 +107,10 @@ def test_log_uniform_rejects_bad_ranges(ns, low, high):
 
 
 def _trials(values, scores):
-    return [search.Trial(params={"lr": float(v)}, score=float(s), index=i) for i, (v, s) in enumerate(zip(values, scores))]
+    return [
+        search.Trial(params={"lr": float(v)}, score=float(s), index=i)
+        for i, (v, s) in enumerate(zip(values, scores, strict=True))
+    ]
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -123,7 +126,9 @@ def test_narrow_log_range_equals_solutions_narrow_space(ns, seed):
     top_k = int(rng.integers(1, 8))
     margin = float(rng.uniform(0.01, 0.5))
     ours = ns["narrow_log_range"](values, scores, low, high, top_k=top_k, margin=margin)
-    narrowed = search.narrow_space(_trials(values, scores), {"lr": search.LogUniform(low, high)}, top_k=top_k, margin=margin)
+    narrowed = search.narrow_space(
+        _trials(values, scores), {"lr": search.LogUniform(low, high)}, top_k=top_k, margin=margin
+    )
     assert all(type(v) is float for v in ours)
     np.testing.assert_allclose(ours, (narrowed["lr"].low, narrowed["lr"].high), rtol=1e-12)
     assert low <= ours[0] < ours[1] <= high

@@ -8,9 +8,9 @@ import re
 
 import numpy as np
 import pytest
+from chapter_tools import ROOT, answer_namespace, read_chapter
 
 from autograder.release.citations import plain_citations
-from chapter_tools import ROOT, answer_namespace, read_chapter
 from solutions import layers as L
 from solutions.data import load_mnist, subset
 from solutions.network import Sequential, build_mlp

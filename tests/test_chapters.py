@@ -23,16 +23,15 @@ import re
 
 import nbformat
 import pytest
-
 from chapter_tools import (
     CHAPTERS,
     answer_cells,
     chapter_path,
+    grade_test_cells,
     nbgrader_meta,
     public_lines,
     read_chapter,
     secret_lines,
-    grade_test_cells,
     written_cells,
 )
 
@@ -62,7 +61,9 @@ def test_notebook_is_stored_clean_and_well_formed(chapter):
     assert written_cells(nb), f"{chapter}: no manually graded written answer"
     assert answer_cells(nb), f"{chapter}: no autograded answer cell"
     for cell in answer_cells(nb):
-        assert "### BEGIN SOLUTION" in cell.source, f"{chapter}: {nbgrader_meta(cell)['grade_id']} has no solution region"
+        assert "### BEGIN SOLUTION" in cell.source, (
+            f"{chapter}: {nbgrader_meta(cell)['grade_id']} has no solution region"
+        )
     assert any("### BEGIN HIDDEN TESTS" in c.source for c in tests), f"{chapter}: no hidden tests"
     for cell in tests:
         assert "autograder.checks" in cell.source or "check_" in cell.source, (
@@ -76,8 +77,9 @@ def test_notebook_is_stored_clean_and_well_formed(chapter):
 @pytest.fixture(scope="session")
 def releases(tmp_path_factory):
     """Every chapter's release (the course's named stubs), made once per test run in one gradebook."""
-    from autograder.plumbing import release_notebooks
     from fixtures.autograder_fixtures import computed_once
+
+    from autograder.plumbing import release_notebooks
 
     def release_all(folder):
         jobs = {chapter_path(c): folder / f"{c}.ipynb" for c in CHAPTERS}
@@ -97,7 +99,9 @@ def test_the_chapter_runs_top_to_bottom_and_passes_nbgrader_validate(chapter):
     assert not execution_errors(executed), f"{chapter}: cells raised in its reference run: {execution_errors(executed)}"
     validator = Validator()  # what `nbgrader validate` decides, on the cells as they ran
     failed = validator._get_failed_cells(executed)
-    assert not failed, f"{chapter}: nbgrader validate fails on the source: {[nbgrader_meta(c)['grade_id'] for c in failed]}"
+    assert not failed, (
+        f"{chapter}: nbgrader validate fails on the source: {[nbgrader_meta(c)['grade_id'] for c in failed]}"
+    )
     graded = grade_test_cells(executed)
     assert graded and all(c.get("outputs") for c in graded), f"{chapter}: a test cell did not run"
 
@@ -113,7 +117,10 @@ def test_release_hides_solutions_and_hidden_tests(chapter, releases):
     assert not leaked, f"{chapter}: the release leaks solution or hidden-test lines: {leaked[:5]}"
 
 
-STUB = re.compile(r'^(?P<indent>\s*)raise NotImplementedError\("(?P<what>[^"]*) \(chapter (?P<chapter>\d+)(?:, (?P<exercise>[^"]+))?\)"\)$')
+STUB = re.compile(
+    r'^(?P<indent>\s*)raise NotImplementedError\("(?P<what>[^"]*) '
+    r'\(chapter (?P<chapter>\d+)(?:, (?P<exercise>[^"]+))?\)"\)$'
+)
 
 
 def innermost_definition(source: str, line: int) -> str | None:
@@ -158,10 +165,14 @@ def test_every_stub_names_its_function_exercise_and_chapter(chapter, releases):
             label = exercise.split(":")[0] if exercise else ""
             assert re.fullmatch(r"(Exercise|Part) \w+", label), f"{chapter}: {grade_id}: no exercise in {line!r}"
             nearest = [h for h in headings if re.match(r"#+\s+(Exercise|Part)\b", h)][-1]
-            assert re.match(rf"#+\s+{label}\b", nearest), f"{chapter}: {grade_id}: {label!r}, but the heading is {nearest!r}"
+            assert re.match(rf"#+\s+{label}\b", nearest), (
+                f"{chapter}: {grade_id}: {label!r}, but the heading is {nearest!r}"
+            )
     assert stubs == regions, f"{chapter}: {stubs} named stubs for {regions} solution regions"
     for cell in written_cells(release):
-        assert cell.source.strip() == "YOUR ANSWER HERE", f"{chapter}: {nbgrader_meta(cell)['grade_id']}: {cell.source!r}"
+        assert cell.source.strip() == "YOUR ANSWER HERE", (
+            f"{chapter}: {nbgrader_meta(cell)['grade_id']}: {cell.source!r}"
+        )
 
 
 @pytest.mark.slow

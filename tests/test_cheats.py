@@ -14,13 +14,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from autograder.grade.submission import Limits
-from autograder.course import CourseDir
-from autograder.grade.batch import grade
-from autograder.release.samples import filled
 from fixtures.autograder_fixtures import CHAPTER, computed_once, release_tiny_chapter, tree_digest
 from fixtures.cheat_fixtures import CHEATS, NEVER_SHOWN, cheat_notebooks, write_cheats
+
+from autograder.batch.run import grade
+from autograder.course import CourseDir
+from autograder.grade.submission import Limits
+from autograder.release.samples import filled
 
 pytestmark = [pytest.mark.autograder, pytest.mark.slow]
 
@@ -89,7 +89,9 @@ def test_the_gradebook_holds_only_the_graders_scores(cheats):
             submission = gb.find_submission(CHAPTER, student)
             for notebook in submission.notebooks:
                 for grade_ in notebook.grades:
-                    assert grade_.manual_score is None, f"{student}: manual score {grade_.manual_score} in {grade_.name}"
+                    assert grade_.manual_score is None, (
+                        f"{student}: manual score {grade_.manual_score} in {grade_.name}"
+                    )
                     assert grade_.max_score <= 5, f"{student}: max score of {grade_.name} changed"
         assert gb.find_submission(CHAPTER, "writes_gradebook").code_score == 0
         assert gb.find_submission(CHAPTER, "honest_reference").code_score == HONEST

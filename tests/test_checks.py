@@ -36,7 +36,9 @@ def test_passing_checks_print_ok(capsys):
 def test_a_wrong_value_says_how_many_where_by_how_much_received_expected_and_hint():
     message = failure(C.check_close, "relu", np.array([0.0, 1.0, 2.0, 7.0]), [0, 1, 3, 4], hint="max(0, x)")
     first, *details = message.splitlines()
-    assert first == "relu: 2 of 4 values differ; the largest difference is at index (3,): received 7, expected 4, off by 3"
+    assert first == (
+        "relu: 2 of 4 values differ; the largest difference is at index (3,): received 7, expected 4, off by 3"
+    )
     assert details == ["  received: [0., 1., 2., 7.]", "  expected: [0, 1, 3, 4]", "  hint: max(0, x)"]
 
 
@@ -101,7 +103,9 @@ def test_none_and_objects_pretending_to_be_equal_are_refused():
 def test_equal_is_exact_values_first_then_type():
     assert failure(C.check_equal, "n", 3, 4).startswith("n: values differ\n  received: 3\n  expected: 4")
     assert "values differ" in failure(C.check_equal, "text", "3", 3)
-    assert failure(C.check_equal, "count", 5.0, 5).startswith("count: the value is right but its type is float, expected int")
+    assert failure(C.check_equal, "count", 5.0, 5).startswith(
+        "count: the value is right but its type is float, expected int"
+    )
     assert "values differ" in failure(C.check_equal, "pairs", (np.zeros(2), 1), (np.ones(2), 1))  # no ValueError
     message = failure(C.check_equal, "labels", np.array([[1, 2], [3, 4]]), np.array([[1, 2], [3, 5]]))
     assert message.startswith("labels: 1 of 4 values differ; the difference is at index (1, 1): received 4, expected 5")

@@ -261,7 +261,7 @@ def test_split_is_deterministic_by_seed_and_shuffled():
     first = train_test_split(X, y, seed=7)
     again = train_test_split(X, y, seed=7)
     other = train_test_split(X, y, seed=8)
-    for a, b in zip(first, again):
+    for a, b in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(first[1], other[1])
     assert np.any(np.diff(first[0]) < 0)  # training rows are not in input order
@@ -307,7 +307,7 @@ def test_subset_is_stratified_deterministic_and_sized(clean_env):
     X_sub, y_sub = subset(read_only(X), read_only(y), 30, seed=1)
     assert X_sub.shape == (30, 4) and np.bincount(y_sub).tolist() == [10, 10, 10]
     # Each picked row is a real row of X with its own label.
-    for row, label in zip(X_sub, y_sub):
+    for row, label in zip(X_sub, y_sub, strict=True):
         matches = np.flatnonzero(np.all(X == row, axis=1))
         assert matches.size and label in y[matches]
     X_again, y_again = subset(X, y, 30, seed=1)

@@ -13,8 +13,16 @@ from __future__ import annotations
 import collections
 
 import pytest
-
-from book_tools import CHAPTERS, GLOSSARY, PAGES, REFERENCES, chapter_markdown, glossary_entries, korean_index, korean_terms_given
+from book_tools import (
+    CHAPTERS,
+    GLOSSARY,
+    PAGES,
+    REFERENCES,
+    chapter_markdown,
+    glossary_entries,
+    korean_index,
+    korean_terms_given,
+)
 
 ENTRIES = glossary_entries()
 MAIN_FORMS = {entry.korean: entry for entry in ENTRIES}
@@ -25,7 +33,8 @@ CHECKED_PAGES = [page for page in PAGES if page not in (GLOSSARY, REFERENCES)]
 
 def per_chapter():
     return pytest.mark.parametrize(
-        "chapter", [pytest.param(path, marks=getattr(pytest.mark, f"ch{path.name[:2]}"), id=path.stem) for path in CHAPTERS]
+        "chapter",
+        [pytest.param(path, marks=getattr(pytest.mark, f"ch{path.name[:2]}"), id=path.stem) for path in CHAPTERS],
     )
 
 
@@ -49,7 +58,9 @@ def test_every_korean_term_of_a_chapter_is_a_glossary_main_form(chapter):
 def test_a_chapter_gives_each_korean_term_at_most_once(chapter):
     counts = collections.Counter(korean_terms_given(chapter_markdown(chapter)))
     repeated = {term: n for term, n in counts.items() if n > 1}
-    assert not repeated, f"{chapter.name} gives these Korean terms more than once (give each once, at first use): {repeated}"
+    assert not repeated, (
+        f"{chapter.name} gives these Korean terms more than once (give each once, at first use): {repeated}"
+    )
 
 
 @pytest.mark.book
@@ -76,11 +87,14 @@ def test_the_glossary_is_parseable_and_its_korean_index_is_complete():
     forms = [entry.korean for entry in ENTRIES] + [v for entry in ENTRIES for v in entry.variants]
     assert len(forms) == len(set(forms)), "a Korean form (main or variant) belongs to two entries"
     expected = {(entry.korean, entry.term) for entry in ENTRIES}
-    expected |= {(f"{variant} (variant of {entry.korean})", entry.term) for entry in ENTRIES for variant in entry.variants}
+    expected |= {
+        (f"{variant} (variant of {entry.korean})", entry.term) for entry in ENTRIES for variant in entry.variants
+    }
     rows = korean_index()
     assert len(rows) == len(set(rows))
     assert set(rows) == expected, (
-        f"the index by Korean name is out of date: missing {sorted(expected - set(rows))}, extra {sorted(set(rows) - expected)}"
+        f"the index by Korean name is out of date: missing {sorted(expected - set(rows))}, "
+        f"extra {sorted(set(rows) - expected)}"
     )
     assert [korean for korean, _ in rows] == sorted(korean for korean, _ in rows), "the index is not in 가나다 order"
 

@@ -49,7 +49,9 @@ def test_shape_mismatch_and_nan_are_reported():
 def test_check_gradients_catches_a_wrong_parameter_gradient():
     W = np.array([[1.0, 2.0], [3.0, 4.0]])
     x = np.array([1.0, -1.0])
-    loss = lambda: float(np.sum((W @ x) ** 2))
+    def loss():
+        return float(np.sum((W @ x) ** 2))
+
     right = {"W": 2 * np.outer(W @ x, x)}
     errors = G.check_gradients(loss, {"W": W}, right)
     assert errors["W"] < 1e-8

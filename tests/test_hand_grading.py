@@ -31,14 +31,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from fixtures.autograder_fixtures import CHAPTER, MODEL_ANSWER, RUBRIC_ITEM, WRITTEN_ID, release_tiny_chapter
+from lab_tools import LabServer, chromium, screenshot
 from nbgrader.api import Gradebook
 
 from autograder import cli
 from autograder.course import CourseDir
 from autograder.grade.rubric import RUBRIC_HEADING
 from autograder.release.samples import filled
-from fixtures.autograder_fixtures import CHAPTER, MODEL_ANSWER, RUBRIC_ITEM, WRITTEN_ID, release_tiny_chapter
-from lab_tools import LabServer, chromium, screenshot
 
 pytestmark = [pytest.mark.slow, pytest.mark.autograder]
 

@@ -86,7 +86,9 @@ def test_every_command_block_says_how_it_is_tested():
     bash = [b for b in blocks if b.lang == "bash"]
     assert len(bash) >= 10
     for block in bash:
-        assert block.tags, f"instructor_guide.md line {block.line_number}: a bash block without <!-- guide-test: ... -->"
+        assert block.tags, (
+            f"instructor_guide.md line {block.line_number}: a bash block without <!-- guide-test: ... -->"
+        )
         assert block.tags[0] in TAGS, f"line {block.line_number}: unknown guide-test tag {block.tags[0]!r}"
         if block.tags[0] == "elsewhere":
             where = ROOT / block.tags[1]
@@ -232,7 +234,8 @@ def test_the_lms_term_runs_as_the_guide_shows(tmp_path):
     assert zipfile.ZipFile(course / "assignments" / f"{CHAPTER}.zip").namelist()
     graded = {row["student_id"]: row for row in read_rows(course / "grades.csv")}
     assert set(graded) == {"kimjin", "leemin", "parkso", "777"}
-    assert (graded["kimjin"]["status"], graded["kimjin"]["score"], graded["kimjin"]["max_score"]) == ("graded", "14", "14")
+    kimjin = graded["kimjin"]
+    assert (kimjin["status"], kimjin["score"], kimjin["max_score"]) == ("graded", "14", "14")
     assert graded["parkso"]["status"] == "unreadable" and graded["777"]["score"] == "0"
 
     final = {row["student_id"]: row for row in read_rows(course / "final_grades.csv")}
@@ -243,7 +246,8 @@ def test_the_lms_term_runs_as_the_guide_shows(tmp_path):
     canvas = list(csv.reader(open(course / "canvas_import.csv", newline="", encoding="utf-8")))
     assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", CANVAS_COLUMN]
     assert canvas[1] == ["    Points Possible", "", "", "", "", "18"]
-    assert canvas[2] == ["Kim, Jin", "101", "S101", "kimjin@uni.example", "DNN-1", "18"]  # by the Canvas id in its file name
+    # by the Canvas id in its file name
+    assert canvas[2] == ["Kim, Jin", "101", "S101", "kimjin@uni.example", "DNN-1", "18"]
     assert canvas[4][-1] == ""  # parkso: needs attention, not exported
     moodle = list(csv.reader(open(course / "moodle_import.csv", newline="", encoding="utf-8")))
     assert moodle[0] == ["Email address", CHAPTER] and moodle[1][0] == "jane@example.org"

@@ -20,8 +20,8 @@ from nbgrader.api import Gradebook
 from nbgrader.utils import compute_checksum
 
 from autograder import cli
+from autograder.batch.run import grade
 from autograder.course import Chapter, CourseDir
-from autograder.grade.batch import grade
 from autograder.plumbing import is_graded, is_written_cell
 from autograder.release.samples import sample_notebooks
 
@@ -59,7 +59,7 @@ def test_the_korean_release_has_korean_prose_and_the_english_code_and_graded_cel
     assert nb.metadata.course == {**english.metadata.course, "language": "ko"}
     assert nb.cells[0].source.startswith("# 1. 손실함수와 경사 하강법")
     assert len(nb.cells) == len(english.cells)
-    for korean_cell, english_cell in zip(nb.cells, english.cells):
+    for korean_cell, english_cell in zip(nb.cells, english.cells, strict=True):
         if korean_cell.cell_type == "code" or is_graded(korean_cell):
             assert korean_cell == english_cell
         if is_graded(korean_cell):
@@ -119,7 +119,8 @@ def test_the_same_grade_command_gives_the_korean_reference_full_marks_and_the_bl
     assert blank.score == 0, blank.cell_scores
     course = run["batch"].course
     with Gradebook(course.db_url) as gradebook:
-        written = [cell.name for cell in gradebook.find_notebook(CHAPTER, CHAPTER).grade_cells if cell.cell_type == "markdown"]
+        cells = gradebook.find_notebook(CHAPTER, CHAPTER).grade_cells
+        written = [cell.name for cell in cells if cell.cell_type == "markdown"]
         assert written
         for name in written:  # left as released: nbgrader's automatic 0, as in English
             assert gradebook.find_grade(name, CHAPTER, CHAPTER, "blank").auto_score == 0

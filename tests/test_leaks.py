@@ -24,8 +24,8 @@ from fixtures.leak_fixtures import (
 
 from autograder.course import Chapter, UsageError, all_chapters
 from autograder.plumbing import is_answer_cell
-from autograder.release.check import unexpected_errors
 from autograder.release import leaks
+from autograder.release.check import unexpected_errors
 from autograder.release.leaks import (
     LeakError,
     Reproduction,
@@ -167,21 +167,24 @@ def test_a_bad_entry_of_the_reviewed_table_names_the_file_the_entry_and_the_prob
 
 def test_what_the_probe_finds_becomes_a_stub_that_says_which_answer_it_gives_away(tmp_path, monkeypatch):
     chapter = Chapter.resolve(all_chapters()[0])
-    found = Reproduction("losses", "binary_cross_entropy_with_logits", chapter.id, "an_answer", "binary_cross_entropy_with_logits(...)")
+    name = "binary_cross_entropy_with_logits"  # a function of the library that is no answer of any chapter
+    found = Reproduction("losses", name, chapter.id, "an_answer", f"{name}(...)")
     results = iter([leaks.Probed([found], ["plots.plot_history"])])
     monkeypatch.setattr(leaks, "recorded_calls", lambda chapter, log=None: [])
     monkeypatch.setattr(leaks, "probe", lambda edition, answers: next(results))
     edition = build_probed_edition(chapter, tmp_path)
     assert edition.reproductions == [found]
     manifest = (tmp_path / "solutions" / "STUDENT_EDITION.txt").read_text(encoding="utf-8")
-    assert "solutions.losses.binary_cross_entropy_with_logits" in manifest and "reproduces an_answer on its test inputs" in manifest
+    assert f"solutions.losses.{name}" in manifest and "reproduces an_answer on its test inputs" in manifest
     source = (tmp_path / "solutions" / "losses.py").read_text(encoding="utf-8")
-    body = source.split("def binary_cross_entropy_with_logits(", 1)[1].split("\ndef ", 1)[0]
-    assert "raise NotImplementedError('solutions.losses.binary_cross_entropy_with_logits computes an exercise of this chapter" in body
+    body = source.split(f"def {name}(", 1)[1].split("\ndef ", 1)[0]
+    assert f"raise NotImplementedError('solutions.losses.{name} computes an exercise of this chapter" in body
 
 
 def test_a_reproduction_that_cannot_be_stubbed_refuses_the_release(tmp_path, monkeypatch):
-    protected = Reproduction("gradcheck", "relative_error", "01_gradient_descent", "cross_entropy", "relative_error(...)")
+    protected = Reproduction(
+        "gradcheck", "relative_error", "01_gradient_descent", "cross_entropy", "relative_error(...)"
+    )
     monkeypatch.setattr(leaks, "recorded_calls", lambda chapter, log=None: [])
     monkeypatch.setattr(leaks, "probe", lambda edition, answers: leaks.Probed([protected], []))
     with pytest.raises(LeakError) as raised:

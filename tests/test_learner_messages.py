@@ -27,11 +27,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from website_tools import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
 from autograder.course import Chapter, CourseDir
 from autograder.release.assignment import release_chapter
 from autograder.release.samples import filled
-from website_tools import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
 pytestmark = [pytest.mark.autograder, pytest.mark.slow, pytest.mark.ch03]
 

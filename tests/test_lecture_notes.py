@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from book_tools import CHAPTERS, PAGES, REFERENCES, chapter_markdown, prose
 
 # label -> the names that may stand for it (the link text), as the chapters write them
@@ -81,4 +80,6 @@ def test_every_name_is_a_link_to_its_entry(name, text, number):
 def test_each_entry_lists_the_chapters_that_cite_it(label):
     citing = sorted(int(path.name[:2]) for path in CHAPTERS if f"]({label})" in chapter_markdown(path))
     assert citing, f"no chapter cites {label}"
-    assert cited_in(label) == citing, f"book/references.md says {label} is cited in {cited_in(label)}, the chapters: {citing}"
+    assert cited_in(label) == citing, (
+        f"book/references.md says {label} is cited in {cited_in(label)}, the chapters: {citing}"
+    )

@@ -79,8 +79,10 @@ def test_penalties_and_their_gradients():
     assert L.l1_penalty(w, 0.5) == pytest.approx(0.25 * 6)
     assert L.l2_penalty(w, 0.5) == pytest.approx(0.25 * 14)
     x = np.array([[0.3, -1.2], [2.0, -0.7]])
-    assert relative_error(L.l2_penalty_backward(x, 0.5), numerical_gradient(lambda v: L.l2_penalty([v], 0.5), x)) <= 1e-7
-    assert relative_error(L.l1_penalty_backward(x, 0.5), numerical_gradient(lambda v: L.l1_penalty([v], 0.5), x)) <= 1e-7
+    l2_numeric = numerical_gradient(lambda v: L.l2_penalty([v], 0.5), x)
+    assert relative_error(L.l2_penalty_backward(x, 0.5), l2_numeric) <= 1e-7
+    l1_numeric = numerical_gradient(lambda v: L.l1_penalty([v], 0.5), x)
+    assert relative_error(L.l1_penalty_backward(x, 0.5), l1_numeric) <= 1e-7
 
 
 def test_float32_stays_float32():
@@ -141,10 +143,14 @@ def test_float32_cases_cover_every_loss_and_every_optional_argument():
         name for name, function in vars(L).items()
         if inspect.isfunction(function) and function.__module__ == L.__name__ and not name.startswith("_")
     }
-    assert public == set(_FLOAT32_CASES), f"solutions.losses functions without a float32 case: {public ^ set(_FLOAT32_CASES)}"
+    assert public == set(_FLOAT32_CASES), (
+        f"solutions.losses functions without a float32 case: {public ^ set(_FLOAT32_CASES)}"
+    )
     for name, (_, optional) in _FLOAT32_CASES.items():
         defaults = {p.name for p in inspect.signature(getattr(L, name)).parameters.values() if p.default is not p.empty}
-        assert set(optional) == defaults, f"{name}: optional arguments {defaults}, the float32 case gives {set(optional)}"
+        assert set(optional) == defaults, (
+            f"{name}: optional arguments {defaults}, the float32 case gives {set(optional)}"
+        )
 
 
 @pytest.mark.parametrize("name,args,kwargs", list(_float32_calls()))

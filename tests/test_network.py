@@ -16,7 +16,8 @@ pytestmark = pytest.mark.foundation
         (["affine 6", "sigmoid", "affine 5", "leaky_relu", "affine 3"], 1e-7, {"weight_decay_lambda": 0.05}),
         # two normalization layers in one composition amplify the O(h^2) error of the
         # centred difference; each kernel alone is checked at 1e-8 in test_layers.py
-        (["affine 6", "tanh", "batchnorm", "affine 5", "layernorm", "silu", "affine 3"], 1e-6, {"weight_decay_lambda": 0.05}),
+        (["affine 6", "tanh", "batchnorm", "affine 5", "layernorm", "silu", "affine 3"], 1e-6,
+         {"weight_decay_lambda": 0.05}),
         (["affine 6", "elu", "affine 3"], 1e-7, {"weight_decay_lambda": 0.05, "penalty": "l1"}),
         (["affine 6", "tanh", "affine 3"], 1e-7, {"loss": "focal_loss", "weight_decay_lambda": 0.05}),
     ],

@@ -25,16 +25,16 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from fixtures.autograder_fixtures import CHAPTER, SECRET_EXPECTED, TOTAL, computed_once, write_tiny_chapter
 
 from autograder import cli
+from autograder.batch.cluster import local_cluster
+from autograder.batch.run import grade
+from autograder.course import ROOT, Chapter, CourseDir, UsageError
 from autograder.grade import sandbox
 from autograder.grade.submission import Limits
-from autograder.course import ROOT, Chapter, CourseDir, UsageError
-from autograder.grade.batch import grade
-from autograder.grade.cluster import local_cluster
 from autograder.release.assignment import release_chapter
 from autograder.release.samples import filled, inject
-from fixtures.autograder_fixtures import CHAPTER, SECRET_EXPECTED, TOTAL, computed_once, write_tiny_chapter
 
 pytestmark = [pytest.mark.autograder, pytest.mark.slow]
 
@@ -292,8 +292,9 @@ def test_grade_refuses_without_bubblewrap_unless_unsafe(hostile, tmp_path, capsy
             "--cell-timeout", "10", "--time-limit", "30"]
 
     with local_cluster(1, env={sandbox.BWRAP_ENV: str(tmp_path / "nowhere" / "bwrap")}) as cluster:
-        with pytest.raises(UsageError, match=r"no worker of tcp://\S+ can grade: worker tcp://\S+: cannot isolate the "
-                                             r"students' kernels: bwrap not found.*apt-get install bubblewrap.*--unsafe"):
+        with pytest.raises(UsageError, match=r"no worker of tcp://\S+ can grade: worker tcp://\S+: cannot isolate "
+                                             r"the students' kernels: bwrap not found.*apt-get install bubblewrap"
+                                             r".*--unsafe"):
             grade(hostile["chapter"], submissions, tmp_path / "refused", limits=LIMITS, progress=False,
                   scheduler=cluster.scheduler_address)
         assert cli.main([*args, "--out", str(tmp_path / "refused"), "--scheduler", cluster.scheduler_address]) == 2

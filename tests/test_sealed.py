@@ -13,11 +13,11 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.runtime import checks
-from autograder.runtime.probe import encode
-from autograder.plumbing import hidden_line_numbers, is_test_cell
 from autograder.grade.score import decode, judge, verdict
 from autograder.grade.seal import SealingError, rewrite
+from autograder.plumbing import hidden_line_numbers, is_test_cell
+from autograder.runtime import checks
+from autograder.runtime.probe import encode
 
 pytestmark = pytest.mark.autograder
 
@@ -128,7 +128,9 @@ def test_an_ndarray_subclass_crosses_as_its_plain_data():
     assert type(back) is np.ndarray and not np.any(back)
 
 
-@pytest.mark.parametrize("data", [{"ndarray": "not base64!"}, {"int": "1e5"}, {"str": 3}, {"evil": 1}, [], {"a": 1, "b": 2}])
+@pytest.mark.parametrize(
+    "data", [{"ndarray": "not base64!"}, {"int": "1e5"}, {"str": 3}, {"evil": 1}, [], {"a": 1, "b": 2}]
+)
 def test_malformed_data_is_unsupported(data):
     assert isinstance(decode(data), checks.Unsupported)
 
@@ -191,7 +193,9 @@ def test_no_expected_number_of_a_hidden_check_enters_the_students_process(source
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id[6:] in RECEIVED):
             continue
         kind = call.func.id[6:]
-        given = dict(zip(SIGNATURES[kind].parameters, call.args)) | {k.arg: k.value for k in call.keywords}
+        given = dict(zip(SIGNATURES[kind].parameters, call.args, strict=False)) | {
+            k.arg: k.value for k in call.keywords
+        }
         sent = (*RECEIVED[kind], *relational_parameters(kind, given, derived))
         for parameter, value in given.items():
             target = received_numbers if parameter in sent else expected_numbers

@@ -32,11 +32,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from lab_tools import EXPOSE_APP, LabServer, Notebook, chromium, screenshot
 
 from autograder.course import Chapter
 from autograder.release.bundle import write_bundles
 from autograder.release.samples import filled
-from lab_tools import EXPOSE_APP, LabServer, Notebook, chromium, screenshot
 
 pytestmark = [pytest.mark.slow, pytest.mark.autograder, pytest.mark.website]
 
@@ -82,7 +82,9 @@ def student_venv(student_folder) -> Path:
     done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check",
                            "-q", "-r", "requirements.txt"], cwd=student_folder, capture_output=True, text=True,
                           timeout=900)
-    assert done.returncode == 0, f"pip install -r requirements.txt failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, (
+        f"pip install -r requirements.txt failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    )
     return venv
 
 
@@ -226,7 +228,8 @@ def delete_a_test_cell_and_rename(folder: Path, lab: LabServer) -> None:
         message = notebook.validate()
         screenshot(page, "student-06-deleted-test-cell")
         assert f"The test cell {TYPED_TESTS} (3 points) is not in this notebook" in message, message
-        assert "Check failed: graded cells are missing from this notebook" in message and "Edit > Undo" in message, message
+        assert "Check failed: graded cells are missing from this notebook" in message, message
+        assert "Edit > Undo" in message, message
         notebook.close_dialog()
     renamed.unlink()
 

@@ -154,15 +154,17 @@ def test_required_catalogs_are_complete(language, domain):
     left = status.missing + status.untranslated + status.fuzzy + status.problems
     assert status.complete, (
         f"{len(left)} of {status.total} strings of {catalogs.relative(catalogs.po_path(language, domain))} are not "
-        f"translated (book/locale/languages.yml requires it complete). Run `.venv/bin/python book/tools/translations.py "
-        f"update {domain}`, translate, and see book/README.md:\n  " + "\n  ".join(left[:30]))
+        f"translated (book/locale/languages.yml requires it complete). Run "
+        f"`.venv/bin/python book/tools/translations.py update {domain}`, translate, and see book/README.md:\n  "
+        + "\n  ".join(left[:30]))
 
 
 def prose(text: str) -> str:
     """What a reader reads of a catalog string: role and link texts, without code, math, targets and tags."""
     def role(match):
         target = markdown_units.ROLE_TARGET.match(match["content"])
-        return f" {target['text'] if target else match['content'] if match['name'] in markdown_units.TEXT_ROLES else ''} "
+        shown = target["text"] if target else match["content"] if match["name"] in markdown_units.TEXT_ROLES else ""
+        return f" {shown} "
 
     text = markdown_units.ROLE.sub(role, text)
     for pattern in (markdown_units.CODE, markdown_units.MATH, markdown_units.URL, markdown_units.HTML):
@@ -178,8 +180,10 @@ def term_pattern(term: str) -> re.Pattern:
 
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_translations_use_the_glossary_terms(language):
-    terms = [(entry, term_pattern(entry.term), [form.strip() for form in entry.korean.split("/")] + list(entry.variants))
-             for entry in glossary_entries()]
+    terms = [
+        (entry, term_pattern(entry.term), [form.strip() for form in entry.korean.split("/")] + list(entry.variants))
+        for entry in glossary_entries()
+    ]
     problems = []
     for domain in translation_sources.domains():
         for (_, english), translation in catalogs.load(language, domain).entries.items():
@@ -192,7 +196,8 @@ def test_translations_use_the_glossary_terms(language):
 
 
 def test_broken_markup_fails_load_and_the_build_with_the_file_and_line(locale):
-    path = write_po(catalogs.po_path("ko", "intro"), {"# Training": "# 학습", "the loss $E$ falls": "손실 E가 줄어듭니다"})
+    path = write_po(catalogs.po_path("ko", "intro"),
+                    {"# Training": "# 학습", "the loss $E$ falls": "손실 E가 줄어듭니다"})
     line = next(n for n, text in enumerate(path.read_text(encoding="utf-8").split("\n"), 1) if "손실 E" in text)
     with pytest.raises(catalogs.CatalogError, match=rf"intro\.po:{line}: the math '\$E\$'"):
         catalogs.load("ko", "intro")
@@ -280,7 +285,7 @@ def test_a_korean_release_notebook_has_korean_prose_and_the_english_code_and_gra
     korean = translated.translate_notebook(english, nbformat.read(CHAPTERS[0], as_version=4),
                                            catalogs.load("ko", "chapters/01_gradient_descent"))
     assert len(korean.cells) == len(english.cells)
-    for ours, theirs in zip(korean.cells, english.cells):
+    for ours, theirs in zip(korean.cells, english.cells, strict=True):
         if ours.cell_type == "code" or is_graded(ours):
             assert ours == theirs
             if is_graded(ours):
@@ -320,7 +325,8 @@ def test_validate_explains_a_missing_graded_cell_in_the_releases_language():
     for language, expected in ((i18n.Language("en"), "graded cells are missing from this notebook: The test cell "
                                 "cross_entropy_tests (3 points) is not in this notebook"),
                                (translated.learner_language("ko", "01_gradient_descent"),
-                                "이 노트북에서 채점 셀이 빠졌습니다: 테스트 셀 cross_entropy_tests(3점)가 이 노트북에 없습니다")):
+                                "이 노트북에서 채점 셀이 빠졌습니다: "
+                                "테스트 셀 cross_entropy_tests(3점)가 이 노트북에 없습니다")):
         cells = nbformat.v4.new_notebook(metadata=nb.metadata)
         with i18n.using(language):
             before_validation(cells)

@@ -209,7 +209,9 @@ def test_chapter_page_has_its_assignment_zip_no_launch_button_and_outcomes(chapt
         # the download link is served, and it is the chapter's assignment bundle with nbgrader's release
         name = Path(chapter).name
         expected = f"{server.url}/assignments/{name}.zip"
-        assert facts["downloads"] == [expected], f"{chapter}: download links {facts['downloads']}, expected [{expected}]"
+        assert facts["downloads"] == [expected], (
+            f"{chapter}: download links {facts['downloads']}, expected [{expected}]"
+        )
         response = visit.page.request.get(expected)
         assert response.ok, f"{expected}: HTTP {response.status}"
         with zipfile.ZipFile(io.BytesIO(response.body())) as bundle:
@@ -256,7 +258,8 @@ def file_lines(path: Path, text: str) -> set[str]:
 
 def test_no_file_of_the_site_contains_solutions_or_hidden_tests(site, secrets, all_public_lines):
     offenders = []
-    text_files = [p for p in site.rglob("*") if p.is_file() and p.suffix in {".html", ".js", ".txt", ".ipynb", ".json", ".md", ".py"}
+    text_files = [p for p in site.rglob("*")
+                  if p.is_file() and p.suffix in {".html", ".js", ".txt", ".ipynb", ".json", ".md", ".py"}
                   and "mathjax" not in p.relative_to(site).parts]
     assert text_files, f"{site}: no files"
     for path in text_files:
@@ -296,7 +299,8 @@ def test_assignment_bundles_hold_the_release_and_no_answer_of_their_chapter_or_a
                 text = bundle.read(member).decode("utf-8", errors="replace")
                 problems += [f"{name}.zip: {member} contains {marker!r}" for marker in MARKERS if marker in text]
                 leaked = sorted(file_lines(Path(member), text) & hidden_lines) if member.endswith(".ipynb") else [
-                    f"{s.kind} of {s.chapter}:{s.cell} at line {line + 1}" for s in regions for line in find_secret(text, s)]
+                    f"{s.kind} of {s.chapter}:{s.cell} at line {line + 1}"
+                    for s in regions for line in find_secret(text, s)]
                 if leaked:
                     problems.append(f"{name}.zip: {member} contains a solution or hidden test of {name} "
                                     f"or a later chapter: {leaked[:3]}")

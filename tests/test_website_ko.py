@@ -70,7 +70,9 @@ def test_every_page_links_to_its_counterpart_in_the_other_language(site):
             if language not in links:
                 problems.append(f"{path.relative_to(site)}: no link to the {language} page")
             elif (path.parent / links[language]).resolve() != counterpart.resolve():
-                problems.append(f"{path.relative_to(site)}: links {links[language]}, not {counterpart.relative_to(site)}")
+                problems.append(
+                    f"{path.relative_to(site)}: links {links[language]}, not {counterpart.relative_to(site)}"
+                )
         if 'lang="ko"' not in translated.read_text(encoding="utf-8")[:500]:
             problems.append(f"{korean(page)}: the page does not say it is Korean (<html lang=\"ko\">)")
     assert not problems, "\n".join(problems)
@@ -118,7 +120,7 @@ def test_korean_chapter_page_links_the_korean_bundle(chapter, site, server, brow
         hidden_words = bundle.read(catalog)
     assert release.metadata.course == {**original.metadata.course, "language": LANGUAGE}
     assert len(release.cells) == len(original.cells)
-    for ours, theirs in zip(release.cells, original.cells):
+    for ours, theirs in zip(release.cells, original.cells, strict=True):
         if ours.cell_type == "code" or is_graded(ours):
             assert ours == theirs, f"{name}.zip ({LANGUAGE}): cell {ours.get('id')} differs from the English release"
     text = nbformat.writes(release)

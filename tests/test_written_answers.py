@@ -26,7 +26,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from chapter_tools import CHAPTERS, chapter_path, nbgrader_meta, read_chapter, written_cells
 
 BEGIN, END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
@@ -56,13 +55,15 @@ def parse_answer(source: str) -> tuple[str, float, list[float]]:
     assert heading, "no '**Rubric (N points).**' line"
     answer = body[len("**Model answer.** "):heading.start()].strip()
     assert len(answer.split()) >= 40, f"the model answer has only {len(answer.split())} words"
-    assert body[heading.start() - 2:heading.start()] == "\n\n", "a blank line must separate the model answer and the rubric"
+    assert body[heading.start() - 2:heading.start()] == "\n\n", (
+        "a blank line must separate the model answer and the rubric"
+    )
     items = body[heading.end():].strip().splitlines()
     assert items, "the rubric lists no items"
     bad = [item for item in items if not RUBRIC_ITEM.match(item)]
     assert not bad, f"rubric lines must read '- <points> point(s): <what earns them>': {bad}"
     item_points = [float(RUBRIC_ITEM.match(item)["points"]) for item in items]
-    for item, value in zip(items, item_points):
+    for item, value in zip(items, item_points, strict=True):
         assert item.startswith(f"- {points_text(value)}: "), f"write '{points_text(value)}' in: {item}"
     return answer, float(heading.group(1)), item_points
 
@@ -80,7 +81,9 @@ def test_every_written_answer_has_a_model_answer_and_a_rubric(chapter):
             _, heading_points, item_points = parse_answer(cell.source)
         except AssertionError as error:
             raise AssertionError(f"{where}: {error}") from None
-        assert heading_points == meta["points"], f"{where}: the rubric says {heading_points:g}, the cell is worth {meta['points']:g}"
+        assert heading_points == meta["points"], (
+            f"{where}: the rubric says {heading_points:g}, the cell is worth {meta['points']:g}"
+        )
         assert sum(item_points) == pytest.approx(meta["points"]), (
             f"{where}: the rubric's items add up to {sum(item_points):g}, the cell is worth {meta['points']:g}"
         )
@@ -91,7 +94,10 @@ def test_every_written_answer_has_a_model_answer_and_a_rubric(chapter):
 
 
 def test_the_shape_checker_rejects_broken_answers():
-    good = f"{BEGIN}\n**Model answer.** {'word ' * 40}\n\n**Rubric (2 points).**\n- 1 point: a\n- 0.5 points: b\n- 0.5 points: c\n{END}"
+    good = (
+        f"{BEGIN}\n**Model answer.** {'word ' * 40}\n\n"
+        f"**Rubric (2 points).**\n- 1 point: a\n- 0.5 points: b\n- 0.5 points: c\n{END}"
+    )
     assert parse_answer(good)[1:] == (2.0, [1.0, 0.5, 0.5])
     broken = {
         "no delimiters": good.replace(BEGIN + "\n", ""),
@@ -135,7 +141,9 @@ def released(tmp_path_factory):
             finally:
                 os.environ["PATH"] = path
             notebook = course / "release" / chapter / f"{chapter}.ipynb"
-            assert result["success"] and notebook.exists(), f"nbgrader generate_assignment {chapter} failed:\n{result['log']}"
+            assert result["success"] and notebook.exists(), (
+                f"nbgrader generate_assignment {chapter} failed:\n{result['log']}"
+            )
             cache[chapter] = notebook.read_text(encoding="utf-8")
         return cache[chapter]
 
@@ -153,7 +161,9 @@ def test_the_release_hides_model_answers_and_rubrics(chapter, released):
     for cell in written_cells(read_chapter(chapter)):
         region = cell.source.split(BEGIN, 1)[1].split(END, 1)[0]
         leaked = [line.strip() for line in region.splitlines() if line.strip() and line.strip() in text]
-        assert not leaked, f"{chapter}, {nbgrader_meta(cell)['grade_id']}: the release shows lines of the model answer: {leaked[:3]}"
+        assert not leaked, (
+            f"{chapter}, {nbgrader_meta(cell)['grade_id']}: the release shows lines of the model answer: {leaked[:3]}"
+        )
     answers = [c for c in json.loads(release)["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id")
                in {nbgrader_meta(w)["grade_id"] for w in written_cells(read_chapter(chapter))}]
     assert answers and all("".join(c["source"]).strip() == "YOUR ANSWER HERE" for c in answers), (

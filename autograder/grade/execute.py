@@ -66,11 +66,17 @@ class GuardedExecute(Execute):
 
     time_limit = Float(900.0, help="seconds for the whole notebook").tag(config=True)
     max_output_chars = Integer(100_000, help="characters of text output kept per cell").tag(config=True)
-    max_display_chars = Integer(5_000_000, help="characters of figures and other rich output kept per cell").tag(config=True)
+    max_display_chars = Integer(5_000_000, help="characters of figures and other rich output kept per cell").tag(
+        config=True
+    )
     data_dir = Unicode("", help="DNN_COURSE_DATA for the kernel").tag(config=True)
     kernel_log = Unicode("", help="file that receives the kernel process's own stdout/stderr").tag(config=True)
-    sandbox = Any(None, allow_none=True, help="the kernel's sandbox (autograder.grade.sandbox); None: --unsafe").tag(config=True)
-    max_record_chars = Integer(200_000_000, help="characters of values sent by test cells, for the whole notebook").tag(config=True)
+    sandbox = Any(None, allow_none=True, help="the kernel's sandbox (autograder.grade.sandbox); None: --unsafe").tag(
+        config=True
+    )
+    max_record_chars = Integer(200_000_000, help="characters of values sent by test cells, for the whole notebook").tag(
+        config=True
+    )
 
     # ---- the notebook --------------------------------------------------
 
@@ -112,8 +118,14 @@ class GuardedExecute(Execute):
         options = kernels.launch_options(self.data_dir or None, self._log_file)
         if self.sandbox is not None:
             workdir = kwargs.get("cwd") or self.resources.get("metadata", {}).get("path") or os.getcwd()
-            options["env"] = kernels.isolate(self.km, self.sandbox, workdir, self._socket_folder, options["env"],
-                                             sandboxes.cpu_seconds(self.time_limit))
+            options["env"] = kernels.isolate(
+                self.km,
+                self.sandbox,
+                workdir,
+                self._socket_folder,
+                options["env"],
+                sandboxes.cpu_seconds(self.time_limit),
+            )
             self._cgroup = self.km.cgroup
         kwargs.update(options)
         await super().async_start_new_kernel(**kwargs)
@@ -147,11 +159,16 @@ class GuardedExecute(Execute):
             else:
                 how = kernels.exit_description(self.km)
                 why = f"kernel died in {cell_label(cell, index)}" + (f": {how}" if how else "")
-                cell.outputs.append(error_output("KernelDied", f"the kernel died while running this cell ({how or 'no exit code'})"))
+                cell.outputs.append(
+                    error_output("KernelDied", f"the kernel died while running this cell ({how or 'no exit code'})")
+                )
             self._stop(why)
         except CellTimeoutError:
             kernels.kill_kernel(self.km)
-            why = f"{cell_label(cell, index)} ran longer than {self.timeout} s and ignored the interrupt; the kernel was stopped"
+            why = (
+                f"{cell_label(cell, index)} ran longer than {self.timeout} s and ignored the interrupt; "
+                "the kernel was stopped"
+            )
             cell.outputs.append(error_output("CellTimeoutError", f"the cell ran longer than {self.timeout} s"))
             self._stop(why)
         else:
@@ -164,7 +181,9 @@ class GuardedExecute(Execute):
         size = message_size(msg)
         used = self._output_chars.get((-1, "records"), 0)
         if used + size > self.max_record_chars:
-            self.journal.note(f"values sent by cell {cell_index + 1} exceed {self.max_record_chars} characters; ignored")
+            self.journal.note(
+                f"values sent by cell {cell_index + 1} exceed {self.max_record_chars} characters; ignored"
+            )
             return None
         self._output_chars[(-1, "records")] = used + size
         record = copy.deepcopy(msg)

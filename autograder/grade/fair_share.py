@@ -38,6 +38,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,10 +66,14 @@ class FairShare:
     def describe(self, memory: int, processes: int) -> str:
         """One line for ``grade``'s list of protections."""
         if not self.available:
-            return (f"share: no cgroup ({self.why_not}); at most {FALLBACK_PROCESSES} processes per kernel, "
-                    "the cell timeout and the time limit")
-        return (f"share: a cgroup v{self.version} of its own per kernel: {self.cpus:g} CPU, "
-                f"{memory / 2**30:g} GiB for all its processes, {processes} processes")
+            return (
+                f"share: no cgroup ({self.why_not}); at most {FALLBACK_PROCESSES} processes per kernel, "
+                "the cell timeout and the time limit"
+            )
+        return (
+            f"share: a cgroup v{self.version} of its own per kernel: {self.cpus:g} CPU, "
+            f"{memory / 2**30:g} GiB for all its processes, {processes} processes"
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -127,7 +132,9 @@ def v2_parent(mount_point: str) -> Path:
         root = Path(mount_point)
         available = set((root / "cgroup.controllers").read_text().split())
         if not set(CONTROLLERS) <= available:
-            raise OSError(f"the cgroup v2 hierarchy has no {', '.join(sorted(set(CONTROLLERS) - available))} controller")
+            raise OSError(
+                f"the cgroup v2 hierarchy has no {', '.join(sorted(set(CONTROLLERS) - available))} controller"
+            )
         _enable_below(root)
         parent = root / FOLDER
         parent.mkdir(exist_ok=True)
@@ -153,7 +160,7 @@ def detect() -> FairShare:
     found = mounts()
     reasons = []
     unified = next((point for point, kind, _ in found if kind == "cgroup2"), None)
-    candidates = []
+    candidates: list[tuple[int, Callable[[], tuple[str, ...]]]] = []
     if unified is not None:
         candidates.append((2, lambda: (str(v2_parent(unified)),)))
     else:
@@ -169,11 +176,15 @@ def detect() -> FairShare:
             finally:
                 group.remove()
             if placed.returncode != 0:
-                raise OSError(f"a process cannot be moved into {group.folders[0]}: "
-                              f"{placed.stderr.decode(errors='replace').strip() or placed.returncode}")
+                raise OSError(
+                    f"a process cannot be moved into {group.folders[0]}: "
+                    f"{placed.stderr.decode(errors='replace').strip() or placed.returncode}"
+                )
             return share
         except OSError as error:
-            reasons.append(f"cgroup v{version}: {error.strerror or error}" + (f" ({error.filename})" if error.filename else ""))
+            reasons.append(
+                f"cgroup v{version}: {error.strerror or error}" + (f" ({error.filename})" if error.filename else "")
+            )
     return FairShare(0, why_not="; ".join(reasons) or "no cgroup file system")
 
 
@@ -225,7 +236,7 @@ class KernelCgroup:
         return ["/bin/sh", "-c", PLACE, "autograder-cgroup", *map(str, self.folders), "--"]
 
     def processes(self) -> list[int]:
-        pids = set()
+        pids: set[int] = set()
         for folder in self.folders:
             try:
                 pids.update(int(pid) for pid in (folder / "cgroup.procs").read_text().split())

@@ -38,12 +38,17 @@ from nbgrader.preprocessors import GetGrades, NbGraderPreprocessor
 from traitlets import List, Type, Unicode
 from traitlets.config import Config
 
-from autograder.grade.collect import EXCHANGE_FILES
 from autograder.grade.feedback_page import TEMPLATE_NAME, TEMPLATES, FeedbackHTMLExporter
 from autograder.grade.feedback_score import GetHandGrades
 from autograder.grade.rubric import without_rubrics
 from autograder.plumbing import (
-    SOLUTION, hidden_line_numbers, is_grade, is_solution, replace_regions, visible_source,
+    EXCHANGE_FILES,
+    SOLUTION,
+    hidden_line_numbers,
+    is_grade,
+    is_solution,
+    replace_regions,
+    visible_source,
 )
 from autograder.runtime.i18n import N_, _, using
 
@@ -61,16 +66,20 @@ SEALED_ERROR = "TestFailed"  # a test cell's verdict written by autograder.grade
 
 #: what an error in a test cell means for the learner (translated where it is shown)
 EXPLAIN = {
-    "NotImplementedError": N_("a function this test calls still raises NotImplementedError: write it in its answer cell"),
+    "NotImplementedError": N_(
+        "a function this test calls still raises NotImplementedError: write it in its answer cell"
+    ),
     "NameError": N_("a name this test uses is not defined: keep (and run) the answer cell that defines it"),
     "CellTimeoutError": N_("the cell ran out of time: look for an endless loop in the functions it calls"),
     "TimeLimit": N_("the notebook ran out of time before this cell finished"),
-    "KernelDied": N_("the Python process crashed while running this cell (os._exit, a crash in native code, or too much "
-                     "memory)"),
+    "KernelDied": N_(
+        "the Python process crashed while running this cell (os._exit, a crash in native code, or too much memory)"
+    ),
     "NotRun": N_("this cell did not run because the notebook had stopped earlier"),
 }
-HIDDEN_TESTS_CHECK = N_("(hidden tests check edge cases: shapes, dtypes, inputs left unchanged, large values, fresh "
-                        "inputs)")
+HIDDEN_TESTS_CHECK = N_(
+    "(hidden tests check edge cases: shapes, dtypes, inputs left unchanged, large values, fresh inputs)"
+)
 
 
 def failing_line(output: NotebookNode, execution_count) -> int | None:
@@ -127,8 +136,10 @@ class HideHiddenTests(NbGraderPreprocessor):
 
     def preprocess_cell(self, cell, resources, cell_index):
         if is_solution(cell) and SOLUTION.begin in cell.source:
-            self.log.warning("feedback: %s holds a solution region (the instructor's source?); not shown",
-                             cell.metadata.nbgrader.get("grade_id", "a cell"))
+            self.log.warning(
+                "feedback: %s holds a solution region (the instructor's source?); not shown",
+                cell.metadata.nbgrader.get("grade_id", "a cell"),
+            )
             cell.source = replace_regions(cell.source, SOLUTION, REFERENCE_NOTE.get(cell.cell_type, "[hidden]"))
             return cell, resources
         if cell.cell_type != "code" or not is_grade(cell) or is_solution(cell):
@@ -137,7 +148,9 @@ class HideHiddenTests(NbGraderPreprocessor):
         outputs = []
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error" and output.get("ename") == SEALED_ERROR:
-                outputs.append(output)  # the grader's own verdict (autograder.grade.score), already written for the learner
+                outputs.append(
+                    output
+                )  # the grader's own verdict (autograder.grade.score), already written for the learner
             elif output.get("output_type") == "error":
                 outputs.append(friendly_error(output, hidden=self._in_hidden_part(output, cell, hidden)))
             else:

@@ -46,8 +46,9 @@ def tex_to_mathml(tex: str, display: bool) -> str:
     except LatexError as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable TeX"
         delimiter = "$$" if display else "$"
-        return (f'<code class="tex-error" title="{html.escape(reason)}">'
-                f"{html.escape(delimiter + tex + delimiter)}</code>")
+        return (
+            f'<code class="tex-error" title="{html.escape(reason)}">{html.escape(delimiter + tex + delimiter)}</code>'
+        )
 
 
 class MathMLRenderer(IPythonRenderer):
@@ -77,8 +78,12 @@ class FeedbackHTMLExporter(HTMLExporter):
         cell = context.get("cell", {})
         path = context.get("resources", {}).get("metadata", {}).get("path", "")
         renderer = MathMLRenderer(
-            escape=False, attachments=cell.get("attachments", {}), embed_images=self.embed_images, path=path,
-            anchor_link_text=self.anchor_link_text, exclude_anchor_links=self.exclude_anchor_links,
+            escape=False,
+            attachments=cell.get("attachments", {}),
+            embed_images=self.embed_images,
+            path=path,
+            anchor_link_text=self.anchor_link_text,
+            exclude_anchor_links=self.exclude_anchor_links,
             **self.lexer_options,
         )
         return MarkdownWithMath(renderer=renderer).render(source)
@@ -92,9 +97,12 @@ class FeedbackHTMLExporter(HTMLExporter):
         language = nb.metadata.get("language_info", {})
         lexer = language.get("pygments_lexer", language.get("name", None))
         resources = self._init_resources(resources)
-        self.register_filter("highlight_code", self.filters.get(
-            "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
-        self.register_filter("filter_data_type", WidgetsDataTypeFilter(
-            notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+        self.register_filter(
+            "highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+        )
+        self.register_filter(
+            "filter_data_type",
+            WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources),
+        )
         page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
         return IMG_WITHOUT_ALT.sub('<img alt="figure"', page), resources

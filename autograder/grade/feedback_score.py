@@ -50,7 +50,9 @@ class CellGrade:
     def from_gradebook(cls, grade) -> CellGrade:
         """From nbgrader's ``Grade`` (its ``score`` is the manual score if any, else the automatic one)."""
         graded = grade.manual_score is not None or grade.auto_score is not None
-        return cls(grade.name, grade.cell_type == "code", float(grade.max_score), float(grade.score) if graded else None)
+        return cls(
+            grade.name, grade.cell_type == "code", float(grade.max_score), float(grade.score) if graded else None
+        )
 
 
 @dataclass(frozen=True)
@@ -121,12 +123,15 @@ class FeedbackScore:
         if self.complete:
             lines.append(f"Tests (autograded): {points(self.autograded)} / {points(self.autograded_max)}")
             if by_hand:
-                lines.append(f"Written answers (graded by hand): {points(self.by_hand_score)} / "
-                             f"{points(self.by_hand_max)}")
+                lines.append(
+                    f"Written answers (graded by hand): {points(self.by_hand_score)} / {points(self.by_hand_max)}"
+                )
         else:
             so_far = f"; {len(scored)} of {len(by_hand)} graded so far" if self.after_hand_grading else ""
-            lines.append(f"Written answers ({points_text(self.by_hand_max)}) are graded by hand{so_far}: "
-                         "this page will show their points once they are graded.")
+            lines.append(
+                f"Written answers ({points_text(self.by_hand_max)}) are graded by hand{so_far}: "
+                "this page will show their points once they are graded."
+            )
         if self.late_penalty:
             lines.append(f"Late submission penalty: -{points(self.late_penalty)}")
         return lines
@@ -139,8 +144,11 @@ class GetHandGrades(GetGrades):
     template says "graded by hand" there.
     """
 
-    after_hand_grading = Bool(False, help="the gradebook has the hand grading (the `feedback` command); "
-                                          "False: the page is written right after autograding").tag(config=True)
+    after_hand_grading = Bool(
+        False,
+        help="the gradebook has the hand grading (the `feedback` command); "
+        "False: the page is written right after autograding",
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
         nb, resources = super().preprocess(nb, resources)
@@ -151,6 +159,7 @@ class GetHandGrades(GetGrades):
 
     def _get_score(self, cell, resources) -> None:
         grade = self.gradebook.find_grade(
-            cell.metadata["nbgrader"]["grade_id"], self.notebook_id, self.assignment_id, self.student_id)
+            cell.metadata["nbgrader"]["grade_id"], self.notebook_id, self.assignment_id, self.student_id
+        )
         cell.metadata.nbgrader["score"] = CellGrade.from_gradebook(grade).score
         cell.metadata.nbgrader["points"] = grade.max_score

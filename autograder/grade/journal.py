@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from nbformat.notebooknode import NotebookNode
 
+
 @dataclass
 class Journal:
     """What happened to one submission while it was graded, in words for the instructor."""

@@ -110,8 +110,14 @@ def remove_sockets(folder: str | None) -> None:
         sandboxes.remove_folder(folder)
 
 
-def isolate(km: SandboxedKernelManager, sandbox: sandboxes.Sandbox, workdir: str, folder: str,
-            env: dict[str, str], cpu_seconds: int) -> dict[str, str]:
+def isolate(
+    km: SandboxedKernelManager,
+    sandbox: sandboxes.Sandbox,
+    workdir: str,
+    folder: str,
+    env: dict[str, str],
+    cpu_seconds: int,
+) -> dict[str, str]:
     """Make ``km`` launch its kernel in ``sandbox``, in ``workdir``; returns the kernel's environment.
 
     ``folder`` is the kernel's private folder (``use_private_sockets``): the only place it can write.

@@ -56,9 +56,19 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "
 INSTALL_HINT = "install it with `apt-get install bubblewrap util-linux` (Debian/Ubuntu)"
 #: where bubblewrap is, when it is not on PATH (a cluster node with its own installation)
 BWRAP_ENV = "AUTOGRADER_BWRAP"
-PASSED_VARIABLES = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-                    "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS", "PYDEVD_DISABLE_FILE_VALIDATION",
-                    "DNN_COURSE_DATA", "JUPYTER_PLATFORM_DIRS")
+PASSED_VARIABLES = (
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "PYDEVD_DISABLE_FILE_VALIDATION",
+    "DNN_COURSE_DATA",
+    "JUPYTER_PLATFORM_DIRS",
+)
 
 # the numeric libraries' settings (e.g. OPENBLAS_CORETYPE) change floating-point results in the last
 # bits; the reference run (autograder.grade.score) keeps them, so the kernels must too
@@ -94,7 +104,7 @@ class Sandbox:
         """Processes and threads of a kernel's uid: fewer when no cgroup shares the CPU (the fallback)."""
         return self.processes if self.share.available else min(self.processes, fair_shares.FALLBACK_PROCESSES)
 
-    def for_data(self, data_dir: str, memory: int) -> "Sandbox":
+    def for_data(self, data_dir: str, memory: int) -> Sandbox:
         """The same sandbox with ``data_dir`` readable instead, and kernels of ``memory`` bytes."""
         readable, hidden = readable_paths(data_dir)
         return replace(self, readable=readable, hidden=hidden, memory=memory)
@@ -158,8 +168,10 @@ def matplotlib_font_cache() -> tuple[str, ...]:
 
     Built once (by importing matplotlib in a subprocess) when this machine has none yet.
     """
-    folders = [os.environ.get("MPLCONFIGDIR", ""),
-               os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "matplotlib")]
+    folders = [
+        os.environ.get("MPLCONFIGDIR", ""),
+        os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "matplotlib"),
+    ]
 
     def found() -> tuple[str, ...]:
         files = {f for folder in folders if folder for f in glob.glob(os.path.join(folder, "fontlist-v*.json"))}
@@ -203,14 +215,23 @@ def prepare_private_folder(folder: Path, owner: int | None, font_cache: tuple[st
         for path in (folder, *folder.rglob("*")):
             os.chown(path, owner, owner, follow_symlinks=False)
     folder.chmod(0o700)
-    return {"HOME": str(home), "IPYTHONDIR": str(home / ".ipython"), "MPLCONFIGDIR": str(matplotlib),
-            "TMPDIR": str(tmp), "XDG_CACHE_HOME": str(home / ".cache"), "XDG_CONFIG_HOME": str(home / ".config")}
+    return {
+        "HOME": str(home),
+        "IPYTHONDIR": str(home / ".ipython"),
+        "MPLCONFIGDIR": str(matplotlib),
+        "TMPDIR": str(tmp),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+    }
 
 
 def environment(base: dict[str, str], private: dict[str, str]) -> dict[str, str]:
     """The kernel's environment: an allowlist of ``base`` (no tokens or paths of the grader) + its own folders."""
-    env = {name: value for name, value in base.items()
-           if name in PASSED_VARIABLES or name.startswith(NUMERIC_LIBRARY_PREFIXES)}
+    env = {
+        name: value
+        for name, value in base.items()
+        if name in PASSED_VARIABLES or name.startswith(NUMERIC_LIBRARY_PREFIXES)
+    }
     env.setdefault("LANG", "C.UTF-8")
     env["PATH"] = os.pathsep.join([os.path.join(sys.prefix, "bin"), "/usr/local/bin", "/usr/bin", "/bin"])
     env["PYTHONDONTWRITEBYTECODE"] = "1"  # the code folders are read-only
@@ -259,24 +280,52 @@ def mount_arguments(sandbox: Sandbox, workdir: str, private: str) -> list[str]:
 
 def command(sandbox: Sandbox, workdir: str, private: str, uid: int | None, cpu_seconds: int) -> list[str]:
     """The command that runs the kernel command after it inside the sandbox (it ends with ``--``)."""
-    bwrap = [sandbox.bwrap, *mount_arguments(sandbox, workdir, private), "--chdir", workdir,
-             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-             "--die-with-parent",
-             "--setenv", "JPY_PARENT_PID", "1"]  # its parent is bwrap's init, pid 1: ipykernel then does not watch it
+    bwrap = [
+        sandbox.bwrap,
+        *mount_arguments(sandbox, workdir, private),
+        "--chdir",
+        workdir,
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--die-with-parent",
+        "--setenv",
+        "JPY_PARENT_PID",
+        "1",
+    ]  # its parent is bwrap's init, pid 1: ipykernel then does not watch it
     if sandbox.user_namespace:
         bwrap += ["--unshare-user", "--uid", str(NAMESPACE_UID), "--gid", str(NAMESPACE_UID), "--disable-userns"]
         user: list[str] = []
     else:
-        user = [sandbox.setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
-                "--inh-caps=-all", "--bounding-set=-all", "--"]
-    limits = [sandbox.prlimit, f"--as={sandbox.memory}", f"--nproc={sandbox.process_limit}",
-              f"--nofile={sandbox.open_files}", f"--fsize={sandbox.file_size}", "--core=0",
-              f"--cpu={cpu_seconds}", "--"]
+        assert sandbox.setpriv is not None  # no user namespace: the grader is root and has setpriv
+        user = [
+            sandbox.setpriv,
+            f"--reuid={uid}",
+            f"--regid={uid}",
+            "--clear-groups",
+            "--no-new-privs",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--",
+        ]
+    limits = [
+        sandbox.prlimit,
+        f"--as={sandbox.memory}",
+        f"--nproc={sandbox.process_limit}",
+        f"--nofile={sandbox.open_files}",
+        f"--fsize={sandbox.file_size}",
+        "--core=0",
+        f"--cpu={cpu_seconds}",
+        "--",
+    ]
     return [*bwrap, "--", *user, *limits]
 
 
 def remove_folder(folder: str | Path) -> None:
     """Remove a kernel's private folder, even where the kernel took away permissions."""
+
     def allow_and_retry(function, path, _error):
         try:
             os.chmod(os.path.dirname(path), 0o700)
@@ -286,8 +335,10 @@ def remove_folder(folder: str | Path) -> None:
         except OSError:
             pass
 
-    handler = {"onexc": allow_and_retry} if sys.version_info >= (3, 12) else {"onerror": allow_and_retry}
-    shutil.rmtree(folder, **handler)
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(folder, onexc=allow_and_retry)
+    else:
+        shutil.rmtree(folder, onerror=allow_and_retry)
 
 
 # ---------------------------------------------------------------------------
@@ -329,21 +380,34 @@ def detect(memory: int, data_dir: str) -> Sandbox:
         where = f" ({BWRAP_ENV}={os.environ[BWRAP_ENV]})" if "bwrap" in missing and os.environ.get(BWRAP_ENV) else ""
         raise IsolationUnavailable(
             f"cannot isolate the students' kernels: {', '.join(missing)} not found{where}; {INSTALL_HINT}, "
-            "or pass --unsafe to grade without isolation (only for notebooks you trust)")
+            "or pass --unsafe to grade without isolation (only for notebooks you trust)"
+        )
     readable, hidden = readable_paths(data_dir)
+    bwrap, prlimit = find_tool("bwrap"), find_tool("prlimit")
+    assert bwrap is not None and prlimit is not None  # not missing, as checked above
     sandbox = Sandbox(
-        bwrap=find_tool("bwrap"), prlimit=find_tool("prlimit"), setpriv=find_tool("setpriv") if as_root else None,
-        memory=memory, readable=readable, hidden=hidden, font_cache=matplotlib_font_cache(),
+        bwrap=bwrap,
+        prlimit=prlimit,
+        setpriv=find_tool("setpriv") if as_root else None,
+        memory=memory,
+        readable=readable,
+        hidden=hidden,
+        font_cache=matplotlib_font_cache(),
         share=fair_shares.detect(),
     )
     problem = probe(sandbox)
     if problem:
-        namespaces = ("" if as_root else "; unprivileged user namespaces must be enabled "
-                      "(sysctl kernel.unprivileged_userns_clone=1 user.max_user_namespaces=10000), or run as root")
+        namespaces = (
+            ""
+            if as_root
+            else "; unprivileged user namespaces must be enabled "
+            "(sysctl kernel.unprivileged_userns_clone=1 user.max_user_namespaces=10000), or run as root"
+        )
         raise IsolationUnavailable(
             f"cannot isolate the students' kernels: bubblewrap failed on this machine ({problem}){namespaces}; "
             "inside a container, bubblewrap needs the permission to create namespaces. "
-            "Pass --unsafe to grade without isolation (only for notebooks you trust)")
+            "Pass --unsafe to grade without isolation (only for notebooks you trust)"
+        )
     return sandbox
 
 
@@ -367,8 +431,9 @@ def protections(sandbox: Sandbox | None, cpu_seconds: int) -> list[str]:
     if sandbox.user_namespace:
         user = f"user: uid {NAMESPACE_UID} in a user namespace (bwrap --unshare-user), no capabilities"
     else:
-        user = (f"user: a uid of its own per kernel ({KERNEL_UID_BASE}+, setpriv), no groups, no capabilities, "
-                "no_new_privs")
+        user = (
+            f"user: a uid of its own per kernel ({KERNEL_UID_BASE}+, setpriv), no groups, no capabilities, no_new_privs"
+        )
     return [
         "network: none (bwrap --unshare-net; pid, ipc, uts namespaces of its own)",
         user,

@@ -28,7 +28,12 @@ from nbgrader.preprocessors import ClearHiddenTests, DeduplicateIds, NbGraderPre
 
 from autograder.grade.journal import cell_label, journal_of
 from autograder.plumbing import (
-    HIDDEN_TESTS, MARK_SCHEME, SOLUTION, ClearSolutionsWithNamedStubs, chapter_of, exercise_of,
+    HIDDEN_TESTS,
+    MARK_SCHEME,
+    SOLUTION,
+    ClearSolutionsWithNamedStubs,
+    chapter_of,
+    exercise_of,
 )
 
 SCHEMA_VERSION = 3
@@ -56,8 +61,10 @@ class FlagInstructorMarkers(NbGraderPreprocessor):
         if kinds:
             names = " and ".join(kind.begin for kind in REGIONS if kind in kinds)
             cells = ", ".join(where[:5]) + (f" and {len(where) - 5} more" if len(where) > 5 else "")
-            journal_of(resources).flag(f"the notebook holds nbgrader's {names} delimiters ({cells}): "
-                                       "it was not written from the release (the instructor's source?)")
+            journal_of(resources).flag(
+                f"the notebook holds nbgrader's {names} delimiters ({cells}): "
+                "it was not written from the release (the instructor's source?)"
+            )
         return nb, resources
 
 
@@ -126,8 +133,9 @@ class RestoreCells(OverwriteCells):
         """nbgrader's restored cell; an answer cell is restored as the release had it, never with the solution."""
         cell = super().missing_cell_transform(source_cell, max_score, is_solution=is_solution, is_task=is_task)
         if is_solution or is_task:
-            released = NotebookNode(cell_type=source_cell.cell_type, source=source_cell.source,
-                                    metadata={"nbgrader": {"solution": True}})
+            released = NotebookNode(
+                cell_type=source_cell.cell_type, source=source_cell.source, metadata={"nbgrader": {"solution": True}}
+            )
             self.stubs.preprocess_cell(released, {"language": "python"}, 0)
             notice = self.missing_cell_notification.format(cell_id=source_cell.name)
             cell["source"] = ("# " if source_cell.cell_type == "code" else "") + notice + released.source
@@ -208,8 +216,12 @@ class RestoreCells(OverwriteCells):
             index = max(before) + 1 if before else min(after) if after else len(nb.cells)
             source_cell = self.gradebook.find_source_cell(name, self.notebook_id, self.assignment_id)
             # the stubs name the exercise and chapter of the headings before the restored cell
-            self.stubs = ClearSolutionsWithNamedStubs(chapter=chapter_of(nb.cells), exercise=exercise_of(nb.cells[:index]))
-            restored = self.missing_cell_transform(source_cell, grade_cells[name].max_score, is_solution=name in solution_ids)
+            self.stubs = ClearSolutionsWithNamedStubs(
+                chapter=chapter_of(nb.cells), exercise=exercise_of(nb.cells[:index])
+            )
+            restored = self.missing_cell_transform(
+                source_cell, grade_cells[name].max_score, is_solution=name in solution_ids
+            )
             restored = nbformat.from_dict(restored)
             restored.id = re.sub(r"[^A-Za-z0-9_-]", "-", f"restored-{name}")[:64]
             nb.cells.insert(index, restored)

@@ -5,7 +5,7 @@
   once, in a trusted kernel) has its test cells in expect form (``autograder.grade.seal``),
   which records every check's name, kind and arguments as data; the reference's own values
   must pass when compared here. A batch takes them from the reference run's cache, or runs
-  it as a task of its own next to the first submissions (``autograder.grade.worker.reference_task``).
+  it as a task of its own next to the first submissions (``autograder.batch.worker.reference_task``).
 * **Scores** (``ScoreTestCells``, after a submission ran): each received value is
   compared with its expectation by the same ``autograder.runtime.checks`` function the
   notebook uses, and the test cell's outputs become the grader's verdict: ``ok: <name>``
@@ -33,7 +33,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Any as AnyTrait
 
 from autograder.grade.feedback import EXPLAIN, HIDDEN_TESTS_CHECK, RED, RESET, SEALED_ERROR
-from autograder.grade.seal import SENT, REQUIRED, SOURCES, SealingError, rewrite
+from autograder.grade.seal import REQUIRED, SENT, SOURCES, SealingError, rewrite
 from autograder.plumbing import is_test_cell
 from autograder.runtime import checks
 from autograder.runtime.i18n import _, translate, using
@@ -48,7 +48,7 @@ def decode(data: Any) -> Any:
     """Inverse of ``autograder.runtime.probe.encode``; malformed data becomes ``checks.Unsupported``."""
     if not isinstance(data, dict) or len(data) != 1:
         return checks.Unsupported("malformed data")
-    (key, value), = data.items()
+    ((key, value),) = data.items()
     try:
         if key == "py" and (value is None or isinstance(value, bool)):
             return value
@@ -77,8 +77,11 @@ def decode(data: Any) -> Any:
 
 def records_of(outputs: list) -> list[dict]:
     """The probe records among a cell's outputs (display data of ``RECORD_MIME``)."""
-    return [o["data"][RECORD_MIME] for o in outputs
-            if o.get("output_type") == "display_data" and RECORD_MIME in (o.get("data") or {})]
+    return [
+        o["data"][RECORD_MIME]
+        for o in outputs
+        if o.get("output_type") == "display_data" and RECORD_MIME in (o.get("data") or {})
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -94,7 +97,9 @@ def expect_notebook(source_nb) -> NotebookNode:
             try:
                 cell.source = rewrite(cell.source, "expect")
             except SealingError as error:
-                raise SealingError(f"test cell {cell.metadata.nbgrader['grade_id']} (cell {index + 1}): {error}") from None
+                raise SealingError(
+                    f"test cell {cell.metadata.nbgrader['grade_id']} (cell {index + 1}): {error}"
+                ) from None
     return nb
 
 
@@ -108,23 +113,27 @@ def expectations_of(executed_nb) -> dict[str, list[dict]]:
 
     failed = errors(executed_nb)
     if failed:
-        where = "; ".join(f"cell {index + 1} ({cell_id}): {name}: {str(message)[:300]}"
-                          for index, cell_id, name, message in failed[:3])
+        where = "; ".join(
+            f"cell {index + 1} ({cell_id}): {name}: {str(message)[:300]}"
+            for index, cell_id, name, message in failed[:3]
+        )
         raise SealingError(f"the reference answers fail in the reference run: {where}")
     expectations: dict[str, list[dict]] = {}
     for cell in executed_nb.cells:
         if not is_test_cell(cell):
             continue
         expectations[cell.metadata.nbgrader["grade_id"]] = [
-            {**record, "occurrence": occurrence} for (_, occurrence), record in numbered(records_of(cell.outputs))]
+            {**record, "occurrence": occurrence} for (_, occurrence), record in numbered(records_of(cell.outputs))
+        ]
     for grade_id, checks_of_cell in expectations.items():
         for expectation in checks_of_cell:  # the reference's own values must pass outside its kernel
             sent = (*SENT[expectation["kind"]], *expectation.get("relational", ()))
             own = {k: v for k, v in expectation["arguments"].items() if k in sent}
             problem = judge(expectation, own)
             if problem is not None:
-                raise SealingError(f"test cell {grade_id}: the reference's own values fail when compared outside "
-                                   f"its kernel: {problem}")
+                raise SealingError(
+                    f"test cell {grade_id}: the reference's own values fail when compared outside its kernel: {problem}"
+                )
     return expectations
 
 
@@ -153,8 +162,9 @@ def judge(expectation: dict, values: Any) -> str | None:
     except checks.CheckFailed as failure:
         return str(failure)
     except Exception as error:  # noqa: BLE001 - data that cannot be compared fails the check
-        return _("{name}: the received value could not be compared ({error})").format(name=translate(name),
-                                                                                       error=type(error).__name__)
+        return _("{name}: the received value could not be compared ({error})").format(
+            name=translate(name), error=type(error).__name__
+        )
     return None
 
 
@@ -182,7 +192,7 @@ def verdict(expected: list[dict], records: list[dict]) -> tuple[list[str], dict 
     The failure is ``{"check": expectation, "message": str, "received": bool}``.
     """
     received = received_by_check(records)
-    passed = []
+    passed: list[str] = []
     for expectation in expected:
         key = (expectation["site"], expectation["occurrence"])
         message = judge(expectation, received.get(key))
@@ -196,12 +206,16 @@ def verdict(expected: list[dict], records: list[dict]) -> tuple[list[str], dict 
 # the nbgrader preprocessor
 # ---------------------------------------------------------------------------
 
+
 class ScoreTestCells(NbGraderPreprocessor):
     """After execution: each test cell's outputs become the grader's verdict, in the submission's language
     (``autograder.release.translated.submission_language``); its source is restored."""
 
-    expectations = AnyTrait(None, help="a callable returning the chapter's expectations (grade id -> checks); "
-                                  "called after the kernel ran, so the reference run can end meanwhile").tag(config=True)
+    expectations = AnyTrait(
+        None,
+        help="a callable returning the chapter's expectations (grade id -> checks); "
+        "called after the kernel ran, so the reference run can end meanwhile",
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
         from autograder.release.translated import submission_language
@@ -254,14 +268,26 @@ def verdict_outputs(passed: list[str], failure: dict | None, error: tuple[str, s
     elif error is not None:
         ename, evalue = error
         said = f"{ename}: {translate(evalue)}" if evalue else ename  # a stub's message, translated
-        lines = [_("A hidden test raised {error}").format(error=said) if hidden
-                 else _("{error} (before the check '{name}')").format(error=said, name=name)]
+        lines = [
+            _("A hidden test raised {error}").format(error=said)
+            if hidden
+            else _("{error} (before the check '{name}')").format(error=said, name=name)
+        ]
         if ename in EXPLAIN:
             lines.append(_("hint: {hint}").format(hint=_(EXPLAIN[ename])))
     else:
-        lines = [_("A hidden test: the cell did not run this check") if hidden
-                 else _("{name}: the cell did not run this check").format(name=name)]
+        lines = [
+            _("A hidden test: the cell did not run this check")
+            if hidden
+            else _("{name}: the cell did not run this check").format(name=name)
+        ]
     first, *rest = "\n".join(lines)[:2000].splitlines()
-    outputs.append(NotebookNode(output_type="error", ename=SEALED_ERROR, evalue="\n".join([first, *rest]),
-                                traceback=[f"{RED}{first}{RESET}", *rest]))
+    outputs.append(
+        NotebookNode(
+            output_type="error",
+            ename=SEALED_ERROR,
+            evalue="\n".join([first, *rest]),
+            traceback=[f"{RED}{first}{RESET}", *rest],
+        )
+    )
     return outputs

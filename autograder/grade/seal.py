@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
+from collections.abc import Mapping
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
@@ -71,19 +72,32 @@ def _assigned_names(statement: ast.stmt) -> set[str] | None:
     """Names a plain ``a = ...`` / ``a, b = ...`` assigns; None for any other statement."""
     if not isinstance(statement, ast.Assign):
         return None
-    names = set()
+    names: set[str] = set()
     for target in statement.targets:
         elements = target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]
         if not all(isinstance(e, ast.Name) for e in elements):
             return None
-        names.update(e.id for e in elements)
+        names.update(e.id for e in elements if isinstance(e, ast.Name))  # all are, as checked above
     return names
 
 
 # names a test cell may use without their values coming from the student's code
 TRUSTED_NAMES = frozenset(dir(builtins)) | {
-    "np", "numpy", "math", "solutions", "activations", "losses", "layers", "init", "optim", "network", "train",
-    "gradcheck", "data", "search", "plots",
+    "np",
+    "numpy",
+    "math",
+    "solutions",
+    "activations",
+    "losses",
+    "layers",
+    "init",
+    "optim",
+    "network",
+    "train",
+    "gradcheck",
+    "data",
+    "search",
+    "plots",
 }
 NEVER_RELATIONAL = {"name", "hint"}
 
@@ -131,12 +145,15 @@ def _bindings(node: ast.AST) -> list[tuple[ast.AST, ast.AST]]:
     return []
 
 
-def relational_parameters(kind: str, given: dict[str, ast.AST], derived: set[str]) -> tuple[str, ...]:
+def relational_parameters(kind: str, given: Mapping[str, ast.AST], derived: set[str]) -> tuple[str, ...]:
     """Expected-side parameters computed from the student's own results (a consistency check such as
     ``check_close("out = x * mask", out, x * mask)``): they are computed in the student's process and
     sent with the received values, since the reference's values would not be the student's."""
-    return tuple(p for p, value in given.items()
-                 if p not in RECEIVED[kind] and p not in NEVER_RELATIONAL and _loaded_names(value) & derived)
+    return tuple(
+        p
+        for p, value in given.items()
+        if p not in RECEIVED[kind] and p not in NEVER_RELATIONAL and _loaded_names(value) & derived
+    )
 
 
 class _CheckRewriter(ast.NodeTransformer):
@@ -148,14 +165,19 @@ class _CheckRewriter(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
-        kind = node.func.id[len("check_"):] if isinstance(node.func, ast.Name) and node.func.id.startswith("check_") else None
+        kind = (
+            node.func.id[len("check_") :]
+            if isinstance(node.func, ast.Name) and node.func.id.startswith("check_")
+            else None
+        )
         if kind not in RECEIVED:
             return node
         site, self.site = self.site, self.site + 1
         if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
             raise SealingError(f"line {node.lineno}: check_{kind} is called with * or ** arguments")
         names = list(SIGNATURES[kind].parameters)
-        given = dict(zip(names, node.args)) | {k.arg: k.value for k in node.keywords}
+        # (every keyword has a name: ** was refused above)
+        given = dict(zip(names, node.args, strict=False)) | {k.arg: k.value for k in node.keywords if k.arg is not None}
         if unknown := set(given) - set(names):
             raise SealingError(f"line {node.lineno}: check_{kind} has no parameter {sorted(unknown)}")
         missing = [p for p in AST_REQUIRED[kind] if p not in given]
@@ -165,8 +187,14 @@ class _CheckRewriter(ast.NodeTransformer):
         if self.mode == "expect":
             call = ast.Call(
                 func=ast.Attribute(value=ast.Name(PROBE_MODULE, ast.Load()), attr="expect", ctx=ast.Load()),
-                args=[ast.Constant(site), ast.Constant(kind), ast.Constant(node.lineno in self.hidden),
-                      ast.Constant(relational), *node.args],
+                args=[
+                    ast.Constant(site),
+                    ast.Constant(kind),
+                    ast.Constant(node.lineno in self.hidden),
+                    # typeshed gap: a tuple of constants is a valid Constant value (compile() accepts it)
+                    ast.Constant(relational),  # type: ignore[arg-type]
+                    *node.args,
+                ],
                 keywords=node.keywords,
             )
             return ast.copy_location(call, node)
@@ -195,6 +223,7 @@ def _drop_expectation_statements(module: ast.Module, expectation_names: set[str]
             others = set().union(*(_loaded_names(s) for s in module.body if s is not statement))
             if assigned & others:
                 continue
+            assert isinstance(statement, ast.Assign)  # the only statement _assigned_names names
             module.body.remove(statement)
             feeding |= _loaded_names(statement.value)
             changed = True

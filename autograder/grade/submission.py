@@ -1,7 +1,7 @@
 """Grading one notebook: nbgrader autograde + feedback, in a gradebook and a course folder of its own.
 
 ``grade_notebook(task)`` is what a worker runs for each submission
-(``autograder.grade.worker``). In a scratch nbgrader course directory holding the chapter's
+(``autograder.batch.worker``). In a scratch nbgrader course directory holding the chapter's
 source folder and the submitted notebook, it copies a gradebook that holds only the
 assignment (no students) and runs nbgrader's ``Autograde`` converter, with the
 preprocessors of ``autograder.grade.sanitize``, ``.execute``, ``.seal``, ``.score``, and then
@@ -11,7 +11,7 @@ student id, ``STUDENT``, in a gradebook of its own: a grade depends only on the 
 bytes and the release, never on who submitted it, which worker graded it, in which order,
 or on an earlier run. What it gives back, ``Graded``, is plain data; the client turns it
 into each submitting student's ``Result`` and merges it into the course's gradebook
-(``autograder.grade.gradebook``).
+(``autograder.batch.gradebook``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import cast
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.api import Gradebook
@@ -69,7 +70,8 @@ class Limits:
 
     def to_json(self) -> dict:
         """The limits as plain data, each of its field's type: ``Limits(time_limit=60)`` is ``60.0`` as for the CLI."""
-        return {f.name: type(f.default)(getattr(self, f.name)) for f in fields(self)}
+        # (every field has a default: its type converts)
+        return {f.name: cast(type, type(f.default))(getattr(self, f.name)) for f in fields(self)}
 
 
 STUDENT = "student"  # the id every notebook is graded under in its scratch course directory
@@ -100,7 +102,9 @@ class Result:
     reason: str = ""
     score: float = 0.0
     max_score: float = 0.0
-    grades: dict[str, dict] = field(default_factory=dict)  # grade_id -> auto_score, max_score, needs_manual_grade, cell_type
+    grades: dict[str, dict] = field(
+        default_factory=dict
+    )  # grade_id -> auto_score, max_score, needs_manual_grade, cell_type
     comments: dict[str, str | None] = field(default_factory=dict)
     timestamp: str | None = None  # from nbgrader's timestamp.txt, when the submission had one
     late_penalty: float | None = None
@@ -137,11 +141,18 @@ class Graded:
         """The row of ``student``; ``note`` comes from triage, ``log`` is where the grading log is."""
         notes = [note, *self.notes] if note and note not in self.notes else self.notes
         code = {n: g for n, g in self.grades.items() if g["cell_type"] == "code"}
-        result = Result(student, ERROR if self.failure else FLAGGED if self.flags else GRADED, chapter=chapter,
-                        grades=dict(self.grades), comments=dict(self.comments), timestamp=self.timestamp,
-                        late_penalty=self.late_penalty, seconds=self.seconds,
-                        score=sum(g["auto_score"] or 0.0 for g in code.values()),
-                        max_score=sum(g["max_score"] for g in code.values()))
+        result = Result(
+            student,
+            ERROR if self.failure else FLAGGED if self.flags else GRADED,
+            chapter=chapter,
+            grades=dict(self.grades),
+            comments=dict(self.comments),
+            timestamp=self.timestamp,
+            late_penalty=self.late_penalty,
+            seconds=self.seconds,
+            score=sum(g["auto_score"] or 0.0 for g in code.values()),
+            max_score=sum(g["max_score"] for g in code.values()),
+        )
         if self.failure:
             result.grades, result.score = {}, 0.0
             result.reason = "; ".join([f"grading failed: {self.failure} (see {log})", *self.flags, *notes])
@@ -157,8 +168,18 @@ class Autograder(Autograde):
         [FlagInstructorMarkers, ClearOutput, DeduplicateGradeIds, OverwriteKernelspec, RestoreCells, CheckCellMetadata]
     ).tag(config=True)
     autograde_preprocessors = List(
-        [SealTestCells, GuardedExecute, ScoreTestCells, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-         SaveAutoGrades, AssignLatePenalties, CheckCellMetadata, AddRubrics]
+        [
+            SealTestCells,
+            GuardedExecute,
+            ScoreTestCells,
+            IgnorePattern,
+            ClearMetadataPreprocessor,
+            LimitOutput,
+            SaveAutoGrades,
+            AssignLatePenalties,
+            CheckCellMetadata,
+            AddRubrics,
+        ]
     ).tag(config=True)
     journal = Instance(Journal, args=())
 
@@ -252,8 +273,7 @@ class _FailSafe:
 KERNEL_START_RETRIES = 1  # a kernel that never answered is started once more
 
 
-def _autograde(course: CourseDir, task: Task, db: Path, log_path: Path, logger, journal: Journal,
-               failsafe: _FailSafe):
+def _autograde(course: CourseDir, task: Task, db: Path, log_path: Path, logger, journal: Journal, failsafe: _FailSafe):
     """nbgrader's autograde of one submission; failures go to ``journal.failure``."""
     config = coursedir = None
     try:

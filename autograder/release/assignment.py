@@ -77,11 +77,13 @@ def prepare_source(course: CourseDir, chapter: Chapter, log: logging.Logger | No
     return source
 
 
-def generate_assignment(course: CourseDir, chapter: Chapter, db_url: str | None = None,
-                        log: logging.Logger | None = None) -> Path:
+def generate_assignment(
+    course: CourseDir, chapter: Chapter, db_url: str | None = None, log: logging.Logger | None = None
+) -> Path:
     """nbgrader's generate_assignment of the chapter in the course directory; returns the release notebook."""
-    release = nbgrader_generate_assignment(course.root, chapter.id, db_url=db_url or course.db_url,
-                                           log=log or file_logger("autograder.release", None))
+    release = nbgrader_generate_assignment(
+        course.root, chapter.id, db_url=db_url or course.db_url, log=log or file_logger("autograder.release", None)
+    )
     return release / f"{chapter.id}.ipynb"
 
 
@@ -111,12 +113,21 @@ def student_readme(chapter: Chapter, template: str | None = None, nb=None) -> st
     in the release's language (``autograder.release.translated``); by default the English ones.
     """
     nb = nb or nbformat.read(chapter.path, as_version=4)
-    title = next((line[2:].strip() for c in nb.cells if c.cell_type == "markdown"
-                  for line in c.source.splitlines() if line.startswith("# ")), chapter.id)
+    title = next(
+        (
+            line[2:].strip()
+            for c in nb.cells
+            if c.cell_type == "markdown"
+            for line in c.source.splitlines()
+            if line.startswith("# ")
+        ),
+        chapter.id,
+    )
     auto = sum(float(c.metadata.nbgrader.get("points", 0)) for c in nb.cells if is_test_cell(c))
     written = sum(float(c.metadata.nbgrader.get("points", 0)) for c in nb.cells if is_written_cell(c))
     return (template or README_TEMPLATE.read_text(encoding="utf-8")).format(
-        chapter=chapter.id, title=title, total=f"{auto + written:g}", auto=f"{auto:g}", written=f"{written:g}")
+        chapter=chapter.id, title=title, total=f"{auto + written:g}", auto=f"{auto:g}", written=f"{written:g}"
+    )
 
 
 def student_packages() -> list[str]:
@@ -164,8 +175,10 @@ def student_requirements() -> str:
     if missing:
         raise RuntimeError(f"{CONSTRAINTS}: no pinned version of {', '.join(missing)}; run `make lock`")
     lines = [f"{pins[n][0]}=={pins[n][1]}" for n in sorted(needed)]
-    header = ("# The packages this assignment's notebook and nbgrader's Validate need, at the course's versions.\n"
-              "# Install them into a fresh virtual environment: see README.md.\n")
+    header = (
+        "# The packages this assignment's notebook and nbgrader's Validate need, at the course's versions.\n"
+        "# Install them into a fresh virtual environment: see README.md.\n"
+    )
     return header + "\n".join(lines) + "\n"
 
 

@@ -65,8 +65,14 @@ def bundle_key(chapter: Chapter, language: str = catalogs.SOURCE_LANGUAGE) -> st
     (the release code, the runtime, the students' settings), the data and the lock; in another language
     than English, the language's catalogs too."""
     digest = hashlib.sha256(chapter.path.read_bytes() + language.encode())
-    inputs = [*sorted((ROOT / "solutions").glob("*.py")), *sorted((ROOT / "autograder").rglob("*")),
-              *sorted(DATA_DIR.iterdir()), ROOT / "constraints.txt", ROOT / "pyproject.toml", ROOT / "book" / "references.bib"]
+    inputs = [
+        *sorted((ROOT / "solutions").glob("*.py")),
+        *sorted((ROOT / "autograder").rglob("*")),
+        *sorted(DATA_DIR.iterdir()),
+        ROOT / "constraints.txt",
+        ROOT / "pyproject.toml",
+        ROOT / "book" / "references.bib",
+    ]
     if language != catalogs.SOURCE_LANGUAGE:
         inputs += [catalogs.LANGUAGES_FILE, *sorted((catalogs.LOCALE_DIR / language).rglob("*.po"))]
     for path in inputs:

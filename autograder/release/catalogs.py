@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
@@ -112,7 +113,8 @@ def problems(path: Path, domain: str, catalog: Catalog) -> list[str]:
     for message in catalog:
         if not message.id or not message.string or message.fuzzy or not isinstance(message.id, str):
             continue
-        wrong = markdown_units.markup_problems(message.id, message.string, is_markdown(domain, message.context))
+        translation = cast(str, message.string)  # a singular message (its id is a str): one translation
+        wrong = markdown_units.markup_problems(message.id, translation, is_markdown(domain, message.context))
         if wrong:
             where = f"{relative(path)}:{msgstr_line(lines, message.lineno)}"
             found += [f"{where}: {problem} (msgid {message.id[:60]!r})" for problem in wrong]
@@ -144,8 +146,11 @@ def _load(path: Path, mtime_ns: int, language: str, domain: str) -> Translations
     wrong = problems(path, domain, catalog)
     if wrong:
         raise CatalogError("a translation does not keep the markup of its English text:\n  " + "\n  ".join(wrong))
-    entries = {(m.context, m.id): m.string for m in catalog
-               if m.id and isinstance(m.id, str) and m.string and not m.fuzzy}
+    entries = {  # singular messages (their ids are str): one translation each
+        (m.context, m.id): cast(str, m.string)
+        for m in catalog
+        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
+    }
     return Translations(language, domain, entries)
 
 

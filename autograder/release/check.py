@@ -27,8 +27,8 @@ def check_release(chapter: Chapter, scratch: Path) -> list[str]:
     ``raises-exception``: there, students who wrote every answer correctly would be stopped
     (Run All stops at an error) or lose points (a test cell).
     """
+    from autograder.batch.run import grade, prepare_course
     from autograder.grade import sandbox
-    from autograder.grade.batch import grade, prepare_course
     from autograder.release.samples import sample_notebooks
 
     course = CourseDir(scratch.resolve())
@@ -56,8 +56,11 @@ def leak_problems(chapter: Chapter, release: Path) -> list[str]:
 
     answers = [calls for owner in chapters_from(chapter) for calls in recorded_calls(owner)]
     kept = kept_reproductions(chapter)
-    return [f"leak: {r.describe()}" for r in probe(release, answers).reproductions
-            if (r.function, r.chapter, r.answer) not in kept]
+    return [
+        f"leak: {r.describe()}"
+        for r in probe(release, answers).reproductions
+        if (r.function, r.chapter, r.answer) not in kept
+    ]
 
 
 def unexpected_errors(graded_nb) -> list[str]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pybtex.plugin
+from nbgrader.preprocessors import NbGraderPreprocessor
 from pybtex.database import parse_file
 from sphinxcontrib.bibtex.citation_target import parse_citation_targets
 from sphinxcontrib.bibtex.plugin import register_plugin
@@ -33,8 +34,6 @@ from sphinxcontrib.bibtex.style.referencing import (
 )
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 from sphinxcontrib.bibtex.style.template import SphinxReferenceInfo
-
-from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 BIBFILE = Path(__file__).resolve().parents[2] / "book" / "references.bib"  # the course's bibliography

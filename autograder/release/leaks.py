@@ -83,7 +83,7 @@ def from_data(data: Any) -> Any:
     from autograder.grade.score import decode
 
     if isinstance(data, dict) and len(data) == 1:
-        (kind, value), = data.items()
+        ((kind, value),) = data.items()
         if kind == "dict" and isinstance(value, dict):
             return {key: from_data(item) for key, item in value.items()}
         if kind in ("list", "tuple") and isinstance(value, list):
@@ -125,17 +125,34 @@ def probe(edition: Path, answers: list[AnswerCalls], budget: float = BUDGET_SECO
         partial.replace(saved)
     if result["incomplete"]:
         raise LeakError(f"{edition}: {result['incomplete']}; the release cannot be shown to be free of answers")
-    return Probed([Reproduction(*found) for found in result["found"]],
-                  [f"{module}.{name}" for module, name in result["unprobed"]])
+    return Probed(
+        [Reproduction(*found) for found in result["found"]], [f"{module}.{name}" for module, name in result["unprobed"]]
+    )
 
 
 def _run_worker(edition: Path, answers: list[AnswerCalls], budget: float) -> dict:
     """``reproduce.py`` in a subprocess that imports ``edition/solutions``; its result."""
-    task = {"budget": budget, "answers": [
-        {"chapter": a.chapter, "answer": a.answer, "calls": [
-            {"args": from_data(c["args"]), "kwargs": from_data(c["kwargs"]), "parameters": c["parameters"],
-             "defaults": from_data(c["defaults"]), "result": from_data(c["result"])} for c in a.calls]}
-        for a in answers if a.calls]}
+    task = {
+        "budget": budget,
+        "answers": [
+            {
+                "chapter": a.chapter,
+                "answer": a.answer,
+                "calls": [
+                    {
+                        "args": from_data(c["args"]),
+                        "kwargs": from_data(c["kwargs"]),
+                        "parameters": c["parameters"],
+                        "defaults": from_data(c["defaults"]),
+                        "result": from_data(c["result"]),
+                    }
+                    for c in a.calls
+                ],
+            }
+            for a in answers
+            if a.calls
+        ],
+    }
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     env.update(MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     with tempfile.TemporaryDirectory(prefix="autograder-probe-") as scratch:
@@ -143,15 +160,19 @@ def _run_worker(edition: Path, answers: list[AnswerCalls], budget: float) -> dic
         task_file.write_bytes(pickle.dumps(task))
         try:
             command = [sys.executable, "-I", str(WORKER), str(edition.resolve()), str(task_file), str(result_file)]
-            done = subprocess.run(command, cwd=scratch, env=env, capture_output=True, text=True, check=False,
-                                  timeout=WALL_SECONDS)
+            done = subprocess.run(
+                command, cwd=scratch, env=env, capture_output=True, text=True, check=False, timeout=WALL_SECONDS
+            )
         except subprocess.TimeoutExpired:
             raise LeakError(f"the leak probe of {edition} did not finish in {WALL_SECONDS:g} s") from None
         if done.returncode != 0 or not result_file.is_file():
             raise LeakError(f"the leak probe of {edition} failed (exit {done.returncode}): {done.stderr[-2000:]}")
         result = pickle.loads(result_file.read_bytes())
-    return {"found": [list(found) for found in result["found"]], "unprobed": [list(u) for u in result["unprobed"]],
-            "incomplete": result["incomplete"]}
+    return {
+        "found": [list(found) for found in result["found"]],
+        "unprobed": [list(u) for u in result["unprobed"]],
+        "incomplete": result["incomplete"],
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -204,8 +225,10 @@ def reviewed_table(path: Path = REVIEWED_FILE) -> list[Reviewed]:
         for answer in entry["answers"]:
             chapter, _, answer_name = str(answer).partition(":")
             if answer_name not in graded.get(chapter, {}):
-                raise UsageError(f"{where}: {answer!r} is no graded answer: write '<chapter>:<name>' with a chapter "
-                                 f"of chapters/ and a function its answer cells define")
+                raise UsageError(
+                    f"{where}: {answer!r} is no graded answer: write '<chapter>:<name>' with a chapter "
+                    f"of chapters/ and a function its answer cells define"
+                )
             answers.append((chapter, answer_name))
         keep_in = tuple(entry.get("keep_in", ()))
         last = max(chapter for chapter, _ in answers)
@@ -213,8 +236,16 @@ def reviewed_table(path: Path = REVIEWED_FILE) -> list[Reviewed]:
             raise UsageError(f"{where}: keep_in {bad}: each must be a chapter up to {last}")
         if keep_in and not entry.get("why_kept"):
             raise UsageError(f"{where}: keep_in needs why_kept (why those releases may keep it)")
-        entries.append(Reviewed(f"{module}.{name}", tuple(answers), str(entry["how"]), str(entry["reviewed"]),
-                                keep_in, " ".join(str(entry.get("why_kept", "")).split())))
+        entries.append(
+            Reviewed(
+                f"{module}.{name}",
+                tuple(answers),
+                str(entry["how"]),
+                str(entry["reviewed"]),
+                keep_in,
+                " ".join(str(entry.get("why_kept", "")).split()),
+            )
+        )
     return entries
 
 
@@ -230,8 +261,11 @@ def _stub(function: str, chapter: str, why: str) -> Stub:
 
 def kept_notes(chapter: Chapter) -> list[str]:
     """One line per function that the reviewed table keeps in the release of ``chapter``, and why."""
-    return [f"kept: solutions.{r.function} gives away {_answers(r.gives_away(chapter.id))}: {r.why_kept} ({r.reviewed})"
-            for r in reviewed_table() if chapter.id in r.keep_in]
+    return [
+        f"kept: solutions.{r.function} gives away {_answers(r.gives_away(chapter.id))}: {r.why_kept} ({r.reviewed})"
+        for r in reviewed_table()
+        if chapter.id in r.keep_in
+    ]
 
 
 def _answers(answers: list[tuple[str, str]]) -> str:
@@ -247,9 +281,15 @@ def build_probed_edition(chapter: Chapter, dest: Path, log: logging.Logger | Non
     """The student edition of ``chapter`` in ``dest/solutions``, free of answers of this chapter and later ones."""
     answers = [calls for owner in chapters_from(chapter) for calls in recorded_calls(owner, log)]
     table = reviewed_table()
-    reviewed = [_stub(r.function, min(c for c, _ in r.gives_away(chapter.id)),
-                      "reviewed: gives away " + _answers(r.gives_away(chapter.id)))
-                for r in table if r.stubbed_in(chapter.id)]
+    reviewed = [
+        _stub(
+            r.function,
+            min(c for c, _ in r.gives_away(chapter.id)),
+            "reviewed: gives away " + _answers(r.gives_away(chapter.id)),
+        )
+        for r in table
+        if r.stubbed_in(chapter.id)
+    ]
     kept = kept_reproductions(chapter)
     edition = build_student_edition(chapter, dest, tuple(reviewed))
     probed = probe(dest, answers)
@@ -259,8 +299,10 @@ def build_probed_edition(chapter: Chapter, dest: Path, log: logging.Logger | Non
         edition = build_student_edition(chapter, dest, tuple(reviewed + stubs))
         stubbed = {f"{s.module}.{s.qualname}" for s in edition.stubs}
         if left := [r for r in found if r.function not in stubbed]:
-            raise LeakError(f"the release of {chapter.id} would give answers away and cannot stub "
-                            + "; ".join(r.describe() for r in left))
+            raise LeakError(
+                f"the release of {chapter.id} would give answers away and cannot stub "
+                + "; ".join(r.describe() for r in left)
+            )
     edition.reproductions = found
     if log:
         for reproduction in found:

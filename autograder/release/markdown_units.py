@@ -27,11 +27,35 @@ from dataclasses import dataclass
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<marker>`{3,}|~{3,}|:{3,})(?P<info>.*)$")
 DIRECTIVE = re.compile(r"^\{(?P<name>[\w:.-]+)\}\s*(?P<argument>.*)$")
 #: directives whose body is code or math, not Markdown
-LITERAL_DIRECTIVES = {"code", "code-block", "code-cell", "sourcecode", "math", "literalinclude", "raw", "eval-rst",
-                      "bibliography", "mermaid", "graphviz", "csv-table", "list-table"}
+LITERAL_DIRECTIVES = {
+    "code",
+    "code-block",
+    "code-cell",
+    "sourcecode",
+    "math",
+    "literalinclude",
+    "raw",
+    "eval-rst",
+    "bibliography",
+    "mermaid",
+    "graphviz",
+    "csv-table",
+    "list-table",
+}
 #: directives whose argument is not a title (a tag expression, a path): the line stays as it is
-NO_TITLE_DIRECTIVES = {"only", "include", "figure", "image", "grid", "toctree", "glossary", "tabularcolumns", "ifconfig",
-                       "tab-set", "card-carousel"}
+NO_TITLE_DIRECTIVES = {
+    "only",
+    "include",
+    "figure",
+    "image",
+    "grid",
+    "toctree",
+    "glossary",
+    "tabularcolumns",
+    "ifconfig",
+    "tab-set",
+    "card-carousel",
+}
 OPTION = re.compile(r"^\s*:[\w-]+:(\s.*)?$")
 LABEL = re.compile(r"^\s*\([^()\s]+\)=\s*$")
 COMMENT_LINE = re.compile(r"^\s*(<!--.*-->|%.*)\s*$")
@@ -43,7 +67,9 @@ WORDS = re.compile(r"[A-Za-z]{2,}|[\uac00-\ud7a3]")
 ROLE = re.compile(r"\{(?P<name>[\w:+.-]+)\}(?P<ticks>`+)(?P<content>.+?)(?P=ticks)", re.DOTALL)
 ROLE_TARGET = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
 CODE = re.compile(r"(?P<ticks>`+)(?P<content>.+?)(?P=ticks)", re.DOTALL)
-MATH = re.compile(r"(?<![\\$])\$\$(?P<display>.+?)(?<!\\)\$\$|(?<![\\$])\$(?!\$)(?P<inline>.+?)(?<![\\$])\$(?!\$)", re.DOTALL)
+MATH = re.compile(
+    r"(?<![\\$])\$\$(?P<display>.+?)(?<!\\)\$\$|(?<![\\$])\$(?!\$)(?P<inline>.+?)(?<![\\$])\$(?!\$)", re.DOTALL
+)
 LINK = re.compile(r"(?P<image>!?)\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 AUTOLINK = re.compile(r"<(?P<url>(?:https?|mailto):[^<>\s]+)>")
 URL = re.compile(r"https?://[^\s<>()\"']+")
@@ -67,6 +93,7 @@ class Unit:
 
 def has_words(text: str) -> bool:
     """Whether ``text`` has words outside math, code, roles' keys, link targets, tags and URLs."""
+
     def role_words(match: re.Match) -> str:
         if match["name"] not in TEXT_ROLES:
             return " "
@@ -158,12 +185,12 @@ def _split_lines(lines: list[str]) -> list[str | Unit]:
                 pieces += _split_lines(lines[body:end])
                 pieces.append(lines[end])
             else:
-                pieces.append("\n".join(lines[index:end + 1]))
+                pieces.append("\n".join(lines[index : end + 1]))
             index = end + 1
         elif _math_opens(line):
             flush()
             end = next((n for n in range(index + 1, len(lines)) if lines[n].count("$$") % 2 == 1), len(lines) - 1)
-            pieces.append("\n".join(lines[index:end + 1]))
+            pieces.append("\n".join(lines[index : end + 1]))
             index = end + 1
         elif not line.strip():
             flush()
@@ -233,7 +260,9 @@ def markup(text: str, markdown: bool = True) -> collections.Counter:
                 found["directive option", line.strip()] += 1
             elif fence:
                 directive = DIRECTIVE.match(fence["info"].strip())
-                found["directive", fence["marker"] + (f"{{{directive['name']}}}" if directive else fence["info"].strip())] += 1
+                found[
+                    "directive", fence["marker"] + (f"{{{directive['name']}}}" if directive else fence["info"].strip())
+                ] += 1
         heading = HEADING.match(text)
         if heading:
             found["heading level", heading[1]] += 1
@@ -248,10 +277,16 @@ def markup_problems(source: str, translation: str, markdown: bool = True) -> lis
     want, got = markup(source, markdown), markup(translation, markdown)
     problems = []
     for (kind, text), count in sorted((want - got).items()):
-        problems.append(f"the {kind} {text!r} of the English text is missing or changed" + (f" ({count}x)" if count > 1 else ""))
+        problems.append(
+            f"the {kind} {text!r} of the English text is missing or changed" + (f" ({count}x)" if count > 1 else "")
+        )
     for (kind, text), count in sorted((got - want).items()):
         problems.append(f"the {kind} {text!r} is not in the English text" + (f" ({count}x)" if count > 1 else ""))
-    if markdown and source.lstrip().startswith(">") and not all(line.startswith(">") for line in translation.split("\n")):
+    if (
+        markdown
+        and source.lstrip().startswith(">")
+        and not all(line.startswith(">") for line in translation.split("\n"))
+    ):
         problems.append("every line of a blockquote starts with '>'")
     if markdown and source.count("**") % 2 == 0 and translation.count("**") % 2 == 1:
         problems.append("an unpaired '**' (bold)")

@@ -39,4 +39,6 @@ def recorded_calls(chapter: Chapter, log: logging.Logger | None = None) -> list[
 
     calls = reference_run.visible_calls(reference_run.executed(chapter.path, log=log.info if log else None))
     grade_ids = graded_definitions(nbformat.read(chapter.path, as_version=4))
-    return [AnswerCalls(chapter.id, name, grade_ids.get(name, "?"), tuple(found)) for name, found in sorted(calls.items())]
+    return [
+        AnswerCalls(chapter.id, name, grade_ids.get(name, "?"), tuple(found)) for name, found in sorted(calls.items())
+    ]

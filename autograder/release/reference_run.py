@@ -42,12 +42,13 @@ RUNS_DIR = ROOT / "_build" / ".reference_runs"  # the trusted forms jupyter-cach
 LIBRARY = ("solutions", "autograder/runtime", "autograder/checks.py", "autograder/probe.py", "data")
 CELL_TIMEOUT = 600  # seconds one cell may run (CHAPTERS.md: a whole chapter takes <= 150 s)
 CACHE_LIMIT = 60  # executed notebooks kept (least recently used go first): a few versions of each chapter
-RUN_VERSION = "3"  # bump to run everything again after a change of how chapters run
+RUN_VERSION = "4"  # bump to run everything again after a change of how chapters run
 FINGERPRINT_KEY = "course_library"
 ADDED = "autograder_added"  # metadata of the cells the trusted form adds
 WATCH = "import autograder.probe as _autograder_probe\n_autograder_probe.watch(globals(), {names!r})"
-BLAS_THREADS = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                                       "NUMEXPR_NUM_THREADS")}
+BLAS_THREADS = {
+    name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+}
 
 
 class ReferenceRunError(RuntimeError):
@@ -86,19 +87,23 @@ def source_view(executed, source_nb):
     ran = [cell for cell in executed.cells if ADDED not in cell.metadata]
     if len(ran) != len(nb.cells):
         raise ReferenceRunError(f"the reference run has {len(ran)} cells, the notebook {len(nb.cells)}")
-    for cell, run in zip(nb.cells, ran):
+    for cell, run in zip(nb.cells, ran, strict=True):
         if cell.cell_type == "code":
-            cell.outputs = [o for o in run.get("outputs", [])
-                            if not {RECORD_MIME, CALL_MIME} & set((o.get("data") or {}))]
+            cell.outputs = [
+                o for o in run.get("outputs", []) if not {RECORD_MIME, CALL_MIME} & set(o.get("data") or {})
+            ]
             cell.execution_count = run.get("execution_count")
     return nb
 
 
 def errors(executed) -> list[tuple[int, str, str, str]]:
     """(cell index, cell id, exception, message) of every cell that raised in the reference run."""
-    return [(index, cell.get("id", ""), output.get("ename", ""), output.get("evalue", ""))
-            for index, cell in enumerate(c for c in executed.cells if ADDED not in c.metadata)
-            for output in cell.get("outputs", []) if output.get("output_type") == "error"]
+    return [
+        (index, cell.get("id", ""), output.get("ename", ""), output.get("evalue", ""))
+        for index, cell in enumerate(c for c in executed.cells if ADDED not in c.metadata)
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "error"
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -120,14 +125,20 @@ def library_fingerprint() -> str:
     return digest.hexdigest()
 
 
+#: the cell metadata the key covers: what a run depends on (the graded cells' ids, the added cells), never what
+#: a run writes (nbclient's ``execution`` timings would make every run a new key)
+HASHED_CELL_METADATA = ("nbgrader", ADDED)
+
+
 class ReferenceCache(JupyterCacheBase):
-    """jupyter-cache whose key also covers the library fingerprint (as notebook metadata it hashes)."""
+    """jupyter-cache whose key also covers the library fingerprint (as notebook metadata it hashes), and of the
+    cells' metadata only ``HASHED_CELL_METADATA``."""
 
     def __init__(self, path: Path, fingerprint: str):
         super().__init__(str(path))
         self.fingerprint = fingerprint
 
-    def create_hashed_notebook(self, nb, nb_metadata=("kernelspec",), cell_metadata=None):
+    def create_hashed_notebook(self, nb, nb_metadata=("kernelspec",), cell_metadata=HASHED_CELL_METADATA):
         nb = copy.copy(nb)
         nb.metadata = nbformat.from_dict({**nb.metadata, FINGERPRINT_KEY: self.fingerprint})
         keys = None if nb_metadata is None else (*nb_metadata, FINGERPRINT_KEY)
@@ -167,8 +178,9 @@ def _run(nb, where: Path) -> float:
     from autograder.grade import kernel as kernels
 
     start = time.perf_counter()
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(where)}})
+    client = NotebookClient(
+        nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(where)}}
+    )
     client.km = client.create_kernel_manager()
     sockets = kernels.use_private_sockets(client.km)
     options = kernels.launch_options(None, None)
@@ -182,7 +194,8 @@ def _run(nb, where: Path) -> float:
 
 
 def kept(source: Path):
-    """The trusted form of the notebook at ``source``, executed, when the cache has it; None otherwise (nothing runs)."""
+    """The trusted form of the notebook at ``source``, executed, when the cache has it;
+    None otherwise (nothing runs)."""
     return cached_run(trusted_form(nbformat.read(Path(source), as_version=4)))
 
 
@@ -206,8 +219,11 @@ def executed(source: Path, log=None):
         nbformat.write(trusted, path)
         seconds = _run(trusted, RUNS_DIR)
         with _lock("database"):
-            _cache().cache_notebook_bundle(CacheBundleIn(trusted, str(path), data={"execution_seconds": seconds}),
-                                           check_validity=False, overwrite=True)
+            _cache().cache_notebook_bundle(
+                CacheBundleIn(trusted, str(path), data={"execution_seconds": seconds}),
+                check_validity=False,
+                overwrite=True,
+            )
         if log:
             log(f"ran {source.name} in {seconds:.1f} s")
         return trusted

@@ -72,11 +72,13 @@ def _on_timer(signum, frame):
 def same(a: Any, b: Any) -> bool:
     """Equal as data: dicts key by key, sequences element by element, numbers and arrays by np.allclose."""
     if isinstance(a, dict) or isinstance(b, dict):
-        return (isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys()
-                and all(same(a[k], b[k]) for k in a))
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and (
-            len(a) != len(b) or any(isinstance(x, (list, tuple, dict)) for x in (*a, *b))):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if (
+        isinstance(a, (list, tuple))
+        and isinstance(b, (list, tuple))
+        and (len(a) != len(b) or any(isinstance(x, (list, tuple, dict)) for x in (*a, *b)))
+    ):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     try:
         x, y = np.asarray(a), np.asarray(b)
     except Exception:  # noqa: BLE001 - not data
@@ -114,7 +116,7 @@ def yielded(returned: Any, before: list[Any], after: list[Any]) -> list[Any]:
     values = [returned]
     if isinstance(returned, (tuple, list)):
         values += list(returned)
-    for old, new in zip(before, after):
+    for old, new in zip(before, after, strict=True):
         if not same(old, new):
             values.append(new)
             if isinstance(new, dict) and len(new) == 1:
@@ -149,7 +151,7 @@ class Call:
     @classmethod
     def prepare(cls, chapter: str, answer: str, call: dict) -> Call:
         args, kwargs, names = list(call["args"]), dict(call["kwargs"]), list(call["parameters"])
-        given = dict(zip(names, args)) | kwargs
+        given = dict(zip(names, args, strict=False)) | kwargs
         as_function = [("as called", args, kwargs)]
         for label, values in (("", given), (" with the answer's defaults", given | call["defaults"])):
             ordered = [n for n in names if n in values]
@@ -158,12 +160,22 @@ class Call:
             as_function.append(("by name" + label, [], {n: values[n] for n in ordered}))
         others = {n: v for n, v in given.items() if not is_number(v)}
         in_dicts = [{"p": v} if isinstance(v, np.ndarray) else v for v in others.values()]
-        as_method = [("the other arguments in order", list(others.values()), {}),
-                     ("the other arguments by name", [], others),
-                     ("each array in a dict", in_dicts, {}), *as_function]
+        as_method = [
+            ("the other arguments in order", list(others.values()), {}),
+            ("the other arguments by name", [], others),
+            ("each array in a dict", in_dicts, {}),
+            *as_function,
+        ]
         inputs = [*args, *kwargs.values()]
-        return cls(chapter, answer, inputs, targets(call["result"], inputs), as_function,
-                   {n: v for n, v in given.items() if is_number(v)}, as_method)
+        return cls(
+            chapter,
+            answer,
+            inputs,
+            targets(call["result"], inputs),
+            as_function,
+            {n: v for n, v in given.items() if is_number(v)},
+            as_method,
+        )
 
 
 @cache
@@ -228,9 +240,13 @@ def public_callables(edition: Path) -> Iterator[tuple[str, str, Any]]:
 
 @cache
 def public_methods(cls: type) -> tuple[str, ...]:
-    return tuple(name for name, value in inspect.getmembers(cls)
-                 if not name.startswith("_") and inspect.isfunction(value)
-                 and getattr(value, "__module__", "").startswith("solutions"))
+    return tuple(
+        name
+        for name, value in inspect.getmembers(cls)
+        if not name.startswith("_")
+        and inspect.isfunction(value)
+        and getattr(value, "__module__", "").startswith("solutions")
+    )
 
 
 def constructors(cls: type, call: Call) -> Iterator[Variant]:
@@ -284,12 +300,16 @@ def probe(edition: Path, answers: list[dict], budget: float) -> dict:
     sys.path.insert(0, str(edition))
     with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
         candidates = list(public_callables(edition))
-    imported = Path(sys.modules["solutions"].__file__).resolve()
+    module_file = sys.modules["solutions"].__file__
+    assert module_file is not None, "solutions is a package with an __init__.py"
+    imported = Path(module_file).resolve()
     if not imported.is_relative_to(edition.resolve()):
         raise RuntimeError(f"import solutions gave {imported}, not the edition in {edition}")
     calls = [Call.prepare(a["chapter"], a["answer"], c) for a in answers for c in a["calls"]]
     calls = [c for c in calls if c.wanted]
-    found, unprobed, deadline = [], [], time.process_time() + budget
+    found: list[tuple[str, str, str, str, str]] = []
+    unprobed: list[tuple[str, str]] = []
+    deadline = time.process_time() + budget
     for module, name, value in candidates:
         started, reproduced = time.process_time(), set()
         for call in calls:
@@ -297,8 +317,11 @@ def probe(edition: Path, answers: list[dict], budget: float) -> dict:
                 continue
             now = time.process_time()
             if now > deadline:
-                return {"found": found, "unprobed": unprobed,
-                        "incomplete": f"the probe ran out of time ({budget:g} CPU seconds) at solutions.{module}.{name}"}
+                return {
+                    "found": found,
+                    "unprobed": unprobed,
+                    "incomplete": f"the probe ran out of time ({budget:g} CPU seconds) at solutions.{module}.{name}",
+                }
             if now - started > CANDIDATE_SECONDS:
                 unprobed.append((module, name))
                 break

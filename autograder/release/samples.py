@@ -167,4 +167,3 @@ def expected_points(source_nb, kept_answers: set[str]) -> dict[str, float]:
 
 def first_answer(source_nb) -> str:
     return _meta(answer_cells(source_nb)[0])["grade_id"]
-

@@ -35,6 +35,7 @@ import ast
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import nbformat
 
@@ -234,8 +235,9 @@ class StudentEdition:
 
 #: the stubs' messages: patterns of the learner catalog, so that a student reads them in the release's language
 STUB_OF_THIS_CHAPTER = P_("{name} is an exercise of this chapter ({chapter}): write it yourself in the notebook.")
-STUB_OF_A_LATER_CHAPTER = P_("{name} is an exercise of a later chapter ({chapter}); it is not part of the release of "
-                             "{release}.")
+STUB_OF_A_LATER_CHAPTER = P_(
+    "{name} is an exercise of a later chapter ({chapter}); it is not part of the release of {release}."
+)
 
 
 def _stub_message(qualname: str, owner: str, current: str) -> str:
@@ -249,7 +251,10 @@ def _gives_away_message(qualname: str, owner: str, current: str) -> str:
     return f"{qualname} computes an exercise of {which} ({owner}); it is not part of the release of {current}."
 
 
-def _stub_lines(node: ast.AST, lines: list[str], message: str) -> tuple[int, int, list[str]]:
+Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef  # what a stub replaces the body of
+
+
+def _stub_lines(node: Definition, lines: list[str], message: str) -> tuple[int, int, list[str]]:
     """(first, last) 0-based lines of ``node``'s body to replace, and the replacement lines."""
     body = node.body
     first_statement = body[0]
@@ -259,8 +264,9 @@ def _stub_lines(node: ast.AST, lines: list[str], message: str) -> tuple[int, int
         and isinstance(first_statement.value.value, str)
     )
     # 0-based slice [start, end) of the lines after the docstring up to the end of the definition
-    start = first_statement.end_lineno if has_docstring else first_statement.lineno - 1
-    end = node.end_lineno
+    # (end_lineno: always set by ast.parse)
+    start = cast(int, first_statement.end_lineno) if has_docstring else first_statement.lineno - 1
+    end = cast(int, node.end_lineno)
     indent = " " * (first_statement.col_offset)
     if isinstance(node, ast.ClassDef):
         new = [
@@ -272,9 +278,9 @@ def _stub_lines(node: ast.AST, lines: list[str], message: str) -> tuple[int, int
     return start, end, new
 
 
-def _definitions(tree: ast.Module) -> list[tuple[str, ast.AST]]:
+def _definitions(tree: ast.Module) -> list[tuple[str, Definition]]:
     """(qualname, node) of every function, method and class, outermost first."""
-    found = []
+    found: list[tuple[str, Definition]] = []
 
     def visit(node: ast.AST, prefix: str) -> None:
         for child in ast.iter_child_nodes(node):
@@ -349,7 +355,9 @@ def build_student_edition(chapter: Chapter, dest: Path, also_stub: tuple[Stub, .
             for secret in secret_list:
                 for line in find_secret(source, secret):
                     around = [
-                        (q, n) for q, n in definitions if n.lineno - 1 <= line < n.end_lineno and q.split(".")[0] not in protected
+                        (q, n)
+                        for q, n in definitions
+                        if n.lineno - 1 <= line < cast(int, n.end_lineno) and q.split(".")[0] not in protected
                     ]
                     if not around:
                         raise LeakError(
@@ -358,7 +366,9 @@ def build_student_edition(chapter: Chapter, dest: Path, also_stub: tuple[Stub, .
                         )
                     qualname = around[-1][0]
                     extra[qualname] = _stub_message(f"solutions.{module}.{qualname}", secret.chapter, chapter.id)
-                    edition.stubs.append(Stub(module, qualname, secret.chapter, f"contains the {secret.kind} of {secret.cell}"))
+                    edition.stubs.append(
+                        Stub(module, qualname, secret.chapter, f"contains the {secret.kind} of {secret.cell}")
+                    )
             if not extra:
                 break
             source = _apply_stubs(source, extra)
@@ -377,4 +387,3 @@ def mapping_table() -> str:
         return "No chapter answer has a same-named function in solutions/.\n"
     rows = [(a.chapter, a.grade_id, a.qualname) for a in answers]
     return text_table(("chapter", "grade_id", "library function"), rows) + "\n"
-

@@ -75,8 +75,9 @@ def translate_notebook(release, source, translations: catalogs.Translations, bib
             continue
         original = sources.get(cell.get("id"))
         if original is None or plain_citations(original.source, bibfile) != cell.source:
-            raise TranslationError(f"cell {index} ({cell.get('id')}) of the release is not the source's: release "
-                                   "and source differ")
+            raise TranslationError(
+                f"cell {index} ({cell.get('id')}) of the release is not the source's: release and source differ"
+            )
         cell.source = plain_citations(translations.markdown(original.source), bibfile)
     return nb
 
@@ -88,6 +89,7 @@ def translate_notebook(release, source, translations: catalogs.Translations, bib
 
 def exercise_titles(translations: catalogs.Translations) -> dict[str, str]:
     """{English exercise title: translated}, as the stubs name them, from the chapter's headings."""
+
     def title(heading: str) -> str:
         return ASIDE.sub("", heading).replace("$", "").strip()
 
@@ -104,8 +106,12 @@ def stub_messages(nb, words=None) -> list[str]:
     """The messages of the stubs nbgrader's release writes into the answer cells, in order."""
     step = ClearSolutionsWithNamedStubs(words=words)
     cleared, _ = step.preprocess(copy.deepcopy(nb), {})
-    return [json.loads(literal) for cell in cleared.cells if is_answer_cell(cell)
-            for literal in STUB_LITERAL.findall(cell.source)]
+    return [
+        json.loads(literal)
+        for cell in cleared.cells
+        if is_answer_cell(cell)
+        for literal in STUB_LITERAL.findall(cell.source)
+    ]
 
 
 def stub_translations(source_nb, learner: i18n.Language, chapter: catalogs.Translations) -> dict[str, str]:
@@ -113,7 +119,7 @@ def stub_translations(source_nb, learner: i18n.Language, chapter: catalogs.Trans
     titles = exercise_titles(chapter)
     english = stub_messages(source_nb)
     translated = stub_messages(source_nb, lambda text: titles.get(text) or learner.translate(text))
-    return {e: t for e, t in zip(english, translated) if e != t}
+    return {e: t for e, t in zip(english, translated, strict=True) if e != t}
 
 
 def learner_catalog(language: str, chapter_id: str, hidden: bool) -> Catalog:
@@ -125,7 +131,10 @@ def learner_catalog(language: str, chapter_id: str, hidden: bool) -> Catalog:
     chapter = catalogs.load(language, chapter_domain(chapter_id))
     kinds = {catalogs.CHECK: None, catalogs.PATTERN: i18n.PATTERN_CONTEXT}
     if hidden:
-        kinds |= {f"{catalogs.HIDDEN} {catalogs.CHECK}": None, f"{catalogs.HIDDEN} {catalogs.PATTERN}": i18n.PATTERN_CONTEXT}
+        kinds |= {
+            f"{catalogs.HIDDEN} {catalogs.CHECK}": None,
+            f"{catalogs.HIDDEN} {catalogs.PATTERN}": i18n.PATTERN_CONTEXT,
+        }
     for (context, msgid), string in chapter.entries.items():
         if context in kinds:
             catalog.add(msgid, string, context=kinds[context])

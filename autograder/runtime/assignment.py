@@ -46,22 +46,32 @@ def problems(notebook: dict, file_name: str | None = None) -> list[str]:
     found: list[str] = []
     expected_name = f"{assignment}.ipynb"
     if file_name is not None and Path(file_name).name != expected_name:
-        found.append(_("This notebook is open as {name}, but the assignment is {expected}: rename it back "
-                       "(File > Rename Notebook) and submit it as {expected}.").format(
-            name=Path(file_name).name, expected=expected_name))
+        found.append(
+            _(
+                "This notebook is open as {name}, but the assignment is {expected}: rename it back "
+                "(File > Rename Notebook) and submit it as {expected}."
+            ).format(name=Path(file_name).name, expected=expected_name)
+        )
     present = _grade_ids(notebook.get("cells") or [])
     for grade_id, points in (info.get("test_cells") or {}).items():
         if grade_id not in present:
-            found.append(_("The test cell {grade_id} ({points} points) is not in this notebook. It is put back when "
-                           "your notebook is graded, but until then nothing checks that part: get it back with Edit > "
-                           "Undo, or copy it from a fresh copy of the assignment (unzip {assignment}.zip into another "
-                           "folder).").format(grade_id=grade_id, points=f"{points:g}", assignment=assignment))
+            found.append(
+                _(
+                    "The test cell {grade_id} ({points} points) is not in this notebook. It is put back when "
+                    "your notebook is graded, but until then nothing checks that part: get it back with Edit > "
+                    "Undo, or copy it from a fresh copy of the assignment (unzip {assignment}.zip into another "
+                    "folder)."
+                ).format(grade_id=grade_id, points=f"{points:g}", assignment=assignment)
+            )
     for grade_id in info.get("answer_cells") or []:
         if grade_id not in present:
-            found.append(_("The answer cell {grade_id} is missing or lost its nbgrader metadata: the grader only reads "
-                           "answers from the assignment's own answer cells. Copy your code into that cell of a fresh copy "
-                           "of {assignment}.ipynb (unzip {assignment}.zip into another folder).").format(
-                grade_id=grade_id, assignment=assignment))
+            found.append(
+                _(
+                    "The answer cell {grade_id} is missing or lost its nbgrader metadata: the grader only reads "
+                    "answers from the assignment's own answer cells. Copy your code into that cell of a fresh copy "
+                    "of {assignment}.ipynb (unzip {assignment}.zip into another folder)."
+                ).format(grade_id=grade_id, assignment=assignment)
+            )
     return found
 
 
@@ -97,7 +107,12 @@ def before_validation(notebook=None, **_options):
     )
     cell.id = CHECK_CELL_ID
     cell.metadata["nbgrader"] = {
-        "grade": True, "grade_id": CHECK_CELL_ID, "locked": False, "points": 0,
-        "schema_version": 3, "solution": False, "task": False,
+        "grade": True,
+        "grade_id": CHECK_CELL_ID,
+        "locked": False,
+        "points": 0,
+        "schema_version": 3,
+        "solution": False,
+        "task": False,
     }
     notebook.cells.append(cell)

@@ -27,15 +27,26 @@ with expected values the student's process never sees (``autograder.grade.seal``
 from __future__ import annotations
 
 import unicodedata
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import numpy as np
 
 from .i18n import N_, _, translate
 
 __all__ = [
-    "CheckFailed", "Unsupported", "as_plain_array", "check_close", "check_dtype", "check_equal", "check_gradient",
-    "check_raised", "check_raises", "check_shape", "check_true", "check_unchanged",
+    "CheckFailed",
+    "Unsupported",
+    "as_plain_array",
+    "check_close",
+    "check_dtype",
+    "check_equal",
+    "check_gradient",
+    "check_raised",
+    "check_raises",
+    "check_shape",
+    "check_true",
+    "check_unchanged",
 ]
 
 _MAX_SHOWN = 12  # array elements shown in a message
@@ -52,8 +63,9 @@ class CheckFailed(AssertionError):
     as the same block under a ``Check failed`` title (``_render_traceback_``).
     """
 
-    def __init__(self, name: str, problem: str, received: str | None = None, expected: str | None = None,
-                 hint: str = "") -> None:
+    def __init__(
+        self, name: str, problem: str, received: str | None = None, expected: str | None = None, hint: str = ""
+    ) -> None:
         self.name, self.problem, self.received, self.expected, self.hint = name, problem, received, expected, hint
         super().__init__("\n".join([f"{name}: {problem}", *self._details()]))
 
@@ -63,13 +75,19 @@ class CheckFailed(AssertionError):
     def _details(self) -> list[str]:
         shown = ((_("received"), self.received), (_("expected"), self.expected), (_("hint"), self.hint or None))
         # a multi-line array lines up under its first line
-        return [f"  {label}: " + text.replace("\n", "\n" + " " * (_width(label) + 4)) for label, text in shown
-                if text is not None]
+        return [
+            f"  {label}: " + text.replace("\n", "\n" + " " * (_width(label) + 4))
+            for label, text in shown
+            if text is not None
+        ]
 
     def _render_traceback_(self) -> list[str]:
         """The lines IPython shows for this error: the block and the test cell's line, no frames, no paths."""
-        lines = [_RED_BOLD + _("Check failed: {name}").format(name=self.name) + _RESET, f"  {self.problem}",
-                 *self._details()]
+        lines = [
+            _RED_BOLD + _("Check failed: {name}").format(name=self.name) + _RESET,
+            f"  {self.problem}",
+            *self._details(),
+        ]
         where = _cell_line(self.__traceback__)
         return lines + ([f"{_DIM}{where}{_RESET}"] if where else [])
 
@@ -115,7 +133,9 @@ def _type_name(value: Any) -> str:
     return value.type_name if isinstance(value, Unsupported) else type(value).__name__
 
 
-def _fail(name: str, problem: str, received: str | None = None, expected: str | None = None, hint: str = "") -> None:
+def _fail(
+    name: str, problem: str, received: str | None = None, expected: str | None = None, hint: str = ""
+) -> NoReturn:
     """Raise the failure; ``name`` and ``hint`` are the test cell's words, translated here."""
     raise CheckFailed(translate(name), problem, received, expected, translate(hint))
 
@@ -135,7 +155,9 @@ def _show(value: Any) -> str:
         max_line_width=100,
     )
     if array.size > _MAX_SHOWN:
-        text = f"{text[:-1]}, ...] " + _("(shape {shape}, first {count} shown)").format(shape=array.shape, count=_MAX_SHOWN)
+        text = f"{text[:-1]}, ...] " + _("(shape {shape}, first {count} shown)").format(
+            shape=array.shape, count=_MAX_SHOWN
+        )
     return text
 
 
@@ -160,11 +182,13 @@ def _not_finite_problem(got: np.ndarray, want: np.ndarray) -> str | None:
         return None
     first = int(np.flatnonzero(bad)[0])
     values = _("received {received}, expected {expected}").format(
-        received=_number(got.reshape(-1)[first]), expected=_number(want.reshape(-1)[first]))
+        received=_number(got.reshape(-1)[first]), expected=_number(want.reshape(-1)[first])
+    )
     if got.ndim == 0:
         return _("the value is NaN or inf: {values}").format(values=values)
     return _("{count} of {size} values are NaN or inf, the first at index {index}: {values}").format(
-        count=int(np.count_nonzero(bad)), size=got.size, index=_index(got, first), values=values)
+        count=int(np.count_nonzero(bad)), size=got.size, index=_index(got, first), values=values
+    )
 
 
 def _values_problem(got: np.ndarray, want: np.ndarray, wrong: np.ndarray, allowed: np.ndarray | None = None) -> str:
@@ -172,7 +196,9 @@ def _values_problem(got: np.ndarray, want: np.ndarray, wrong: np.ndarray, allowe
     difference = np.where(wrong, np.abs(got - want), -1.0).reshape(-1)
     worst = int(np.argmax(difference))
     received, expected = got.reshape(-1)[worst], want.reshape(-1)[worst]
-    detail = _("received {received}, expected {expected}").format(received=_number(received), expected=_number(expected))
+    detail = _("received {received}, expected {expected}").format(
+        received=_number(received), expected=_number(expected)
+    )
     if np.isfinite(difference[worst]):
         detail += _(", off by {difference}").format(difference=f"{difference[worst]:.3g}")
     if allowed is not None and difference[worst] < 100 * allowed.reshape(-1)[worst]:
@@ -191,7 +217,8 @@ def _dtype_problem(got: np.ndarray, dtype: Any) -> str | None:
     if got.dtype == np.dtype(dtype):
         return None
     return _("the values are right but the dtype is {received}, expected {expected}").format(
-        received=got.dtype, expected=np.dtype(dtype))
+        received=got.dtype, expected=np.dtype(dtype)
+    )
 
 
 def as_plain_array(name: str, received: Any, hint: str = "") -> np.ndarray:
@@ -210,8 +237,11 @@ def as_plain_array(name: str, received: Any, hint: str = "") -> np.ndarray:
         except ValueError as error:
             _fail(name, _("could not be read as an array of numbers ({error})").format(error=error), hint=hint)
     else:
-        _fail(name, _("expected a NumPy array or a number, got an object of type {type}").format(
-            type=_type_name(received)), hint=hint)
+        _fail(
+            name,
+            _("expected a NumPy array or a number, got an object of type {type}").format(type=_type_name(received)),
+            hint=hint,
+        )
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
         _fail(name, _("expected numbers, got an array of dtype {dtype}").format(dtype=array.dtype), hint=hint)
     return array
@@ -243,7 +273,8 @@ def check_close(
     if problem:
         _fail(name, problem, hint=hint)
     got64, want64 = got.astype(np.float64), want.astype(np.float64)
-    shown = (_show(got), _show(want)) if got.ndim else (None, None)  # a number's problem line says both
+    # a number's problem line says both
+    shown: tuple[str | None, str | None] = (_show(got), _show(want)) if got.ndim else (None, None)
     problem = _not_finite_problem(got64, want64)
     if problem:
         _fail(name, problem, *shown, hint)
@@ -269,15 +300,29 @@ def check_equal(name: str, received: Any, expected: Any, *, hint: str = "") -> N
             got64, want64 = got.astype(np.float64), want.astype(np.float64)
             _fail(name, _values_problem(got64, want64, got != want), _show(got), _show(want), hint)
     else:
-        if type(received) not in (int, float, str, bool, tuple, list, type(None)) and not isinstance(received, np.generic):
-            _fail(name, _("expected a plain value like {expected}, got type {type}").format(
-                expected=repr(expected), type=_type_name(received)), hint=hint)
+        if type(received) not in (int, float, str, bool, tuple, list, type(None)) and not isinstance(
+            received, np.generic
+        ):
+            _fail(
+                name,
+                _("expected a plain value like {expected}, got type {type}").format(
+                    expected=repr(expected), type=_type_name(received)
+                ),
+                hint=hint,
+            )
         plain = received.item() if isinstance(received, np.generic) else received
         if not _plain_equal(plain, expected):
             _fail(name, _("values differ"), repr(received), repr(expected), hint)
         if type(plain) is not type(expected):
-            _fail(name, _("the value is right but its type is {received}, expected {expected}").format(
-                received=type(plain).__name__, expected=type(expected).__name__), repr(received), repr(expected), hint)
+            _fail(
+                name,
+                _("the value is right but its type is {received}, expected {expected}").format(
+                    received=type(plain).__name__, expected=type(expected).__name__
+                ),
+                repr(received),
+                repr(expected),
+                hint,
+            )
     _passed(name)
 
 
@@ -292,8 +337,11 @@ def check_shape(name: str, received: Any, shape: tuple[int, ...], *, hint: str =
     """Check an array's shape."""
     got = as_plain_array(name, received, hint)
     if got.shape != tuple(shape):
-        _fail(name, _("wrong shape {received}, expected shape {expected}").format(received=got.shape, expected=tuple(shape)),
-              hint=hint)
+        _fail(
+            name,
+            _("wrong shape {received}, expected shape {expected}").format(received=got.shape, expected=tuple(shape)),
+            hint=hint,
+        )
     _passed(name)
 
 
@@ -301,8 +349,11 @@ def check_dtype(name: str, received: Any, dtype: Any, *, hint: str = "") -> None
     """Check an array's dtype exactly (float32 stays float32)."""
     got = as_plain_array(name, received, hint)
     if got.dtype != np.dtype(dtype):
-        _fail(name, _("wrong dtype {received}, expected {expected}").format(received=got.dtype, expected=np.dtype(dtype)),
-              hint=hint or _("a float64 constant such as np.float64(0.5) or np.exp of a float64 promotes float32 arrays"))
+        _fail(
+            name,
+            _("wrong dtype {received}, expected {expected}").format(received=got.dtype, expected=np.dtype(dtype)),
+            hint=hint or _("a float64 constant such as np.float64(0.5) or np.exp of a float64 promotes float32 arrays"),
+        )
     _passed(name)
 
 
@@ -327,12 +378,24 @@ def check_unchanged(name: str, before: np.ndarray, after: np.ndarray, *, hint: s
                 same |= np.isnan(was) & np.isnan(now)
             changed = ~np.asarray(same)
             first = int(np.flatnonzero(changed)[0])
-            changes = (_("{count} of {size} values changed, the first at index {index}: {before} became {after}") if was.ndim
-                       else _("{count} of {size} values changed, the first: {before} became {after}"))
-            detail = changes.format(count=int(np.count_nonzero(changed)), size=was.size, index=_index(was, first),
-                                    before=repr(was.reshape(-1)[first].item()), after=repr(now.reshape(-1)[first].item()))
-        _fail(name, _("your function modified its input array: {detail}").format(detail=detail),
-              hint=hint or _("work on a copy or build a new array; never write into an argument (no `x[...] = ` or `x *= `)"))
+            changes = (
+                _("{count} of {size} values changed, the first at index {index}: {before} became {after}")
+                if was.ndim
+                else _("{count} of {size} values changed, the first: {before} became {after}")
+            )
+            detail = changes.format(
+                count=int(np.count_nonzero(changed)),
+                size=was.size,
+                index=_index(was, first),
+                before=repr(was.reshape(-1)[first].item()),
+                after=repr(now.reshape(-1)[first].item()),
+            )
+        _fail(
+            name,
+            _("your function modified its input array: {detail}").format(detail=detail),
+            hint=hint
+            or _("work on a copy or build a new array; never write into an argument (no `x[...] = ` or `x *= `)"),
+        )
     _passed(name)
 
 
@@ -359,8 +422,13 @@ def check_raises(name: str, function: Callable[[], Any], exception: type[BaseExc
     try:
         function()
     except Exception as error:  # noqa: BLE001 - compared below, by class name
-        check_raised(name, [cls.__name__ for cls in type(error).__mro__], exception.__name__, hint=hint,
-                     detail=f"{type(error).__name__}: {error}")
+        check_raised(
+            name,
+            [cls.__name__ for cls in type(error).__mro__],
+            exception.__name__,
+            hint=hint,
+            detail=f"{type(error).__name__}: {error}",
+        )
         return
     check_raised(name, None, exception.__name__, hint=hint)
 
@@ -372,6 +440,9 @@ def check_raised(name: str, raised: list[str] | None, exception: str, *, hint: s
     if not isinstance(raised, list) or not all(isinstance(n, str) for n in raised) or not raised:
         _fail(name, _("no record of what was raised, expected {exception}").format(exception=exception), hint=hint)
     if exception not in raised:
-        _fail(name, _("raised {raised}, expected {exception}").format(raised=detail or raised[0], exception=exception),
-              hint=hint)
+        _fail(
+            name,
+            _("raised {raised}, expected {exception}").format(raised=detail or raised[0], exception=exception),
+            hint=hint,
+        )
     _passed(name)

@@ -62,7 +62,7 @@ class Language:
             self._patterns = []
             for key, translation in catalog.items():
                 if isinstance(key, str) and key.startswith(prefix) and translation:
-                    template = key[len(prefix):]
+                    template = key[len(prefix) :]
                     parts = PLACEHOLDER.split(template)
                     regex = "(.*?)".join(re.escape(part) for part in parts)
                     self._patterns.append((re.compile(regex, re.DOTALL), PLACEHOLDER.findall(template), translation))
@@ -79,7 +79,7 @@ class Language:
         for regex, placeholders, translation in self.patterns():
             match = regex.fullmatch(text)
             if match:
-                return fill(translation, dict(zip(placeholders, match.groups())))
+                return fill(translation, dict(zip(placeholders, match.groups(), strict=True)))
         return text
 
 

@@ -24,7 +24,8 @@ import functools
 import inspect
 import io
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -148,8 +149,16 @@ def expect(site: int, kind: str, hidden: bool, relational: tuple[str, ...], *arg
     name = str(arguments.pop("name"))
     if kind == "raises":  # the function is called once; what it raised is the datum
         arguments["raised"] = raised_by(arguments.pop("function"))
-    _publish({"site": site, "kind": kind, "hidden": hidden, "name": name, "relational": list(relational),
-              "arguments": {key: encode(value) for key, value in arguments.items()}})
+    _publish(
+        {
+            "site": site,
+            "kind": kind,
+            "hidden": hidden,
+            "name": name,
+            "relational": list(relational),
+            "arguments": {key: encode(value) for key, value in arguments.items()},
+        }
+    )
     if kind == "raises":
         checks.check_raised(name, arguments["raised"], arguments["exception"].__name__, hint=arguments["hint"])
     else:
@@ -184,8 +193,11 @@ def _cell() -> int:
 
 def _watched(name: str, function: Callable) -> Callable:
     signature = inspect.signature(function)
-    parameters = [p.name for p in signature.parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    parameters = [
+        p.name
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
     defaults = {p.name: p.default for p in signature.parameters.values() if p.default is not p.empty}
 
     @functools.wraps(function)
@@ -193,9 +205,13 @@ def _watched(name: str, function: Callable) -> Callable:
         key = (_cell(), name)
         if _counts.get(key, 0) >= MAX_CALLS or _nbytes((args, kwargs)) > MAX_CALL_BYTES:
             return function(*args, **kwargs)
-        call = {"answer": name, "args": call_data(list(args)), "kwargs": call_data(kwargs),
-                "parameters": parameters,
-                "defaults": call_data({k: v for k, v in defaults.items() if k not in kwargs})}
+        call = {
+            "answer": name,
+            "args": call_data(list(args)),
+            "kwargs": call_data(kwargs),
+            "parameters": parameters,
+            "defaults": call_data({k: v for k, v in defaults.items() if k not in kwargs}),
+        }
         result = function(*args, **kwargs)  # the arguments were encoded before: the function may change them
         if _nbytes(result) <= MAX_CALL_BYTES:
             call["result"] = call_data(result)

@@ -28,11 +28,11 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from babel.messages.catalog import Catalog
-from babel.messages.pofile import write_po
+from babel.messages.catalog import Catalog  # noqa: E402 - after the sys.path setup above
+from babel.messages.pofile import write_po  # noqa: E402 - after the sys.path setup above
 
-from autograder.release import catalogs
-from book import translation_sources
+from autograder.release import catalogs  # noqa: E402 - after the sys.path setup above
+from book import translation_sources  # noqa: E402 - after the sys.path setup above
 
 
 @dataclass
@@ -158,7 +158,8 @@ def main(argv=None) -> int:
         if args.command == "update":
             statuses += update(language, args.domains or None)
         else:
-            templates = {domain: translation_sources.template(domain) for domain in args.domains or translation_sources.domains()}
+            domains = args.domains or translation_sources.domains()
+            templates = {domain: translation_sources.template(domain) for domain in domains}
             statuses += [status(language, domain, template) for domain, template in templates.items()]
     return report(statuses, known, args.verbose)
 

@@ -7,7 +7,7 @@
 # set up by an instructor and only show errors here. Settings for this folder only.
 import os
 
-c = get_config()  # noqa: F821 (defined by Jupyter when it reads this file)
+c = get_config()  # type: ignore[name-defined]  # noqa: F821 (defined by Jupyter when it reads this file)
 here = os.path.dirname(os.path.abspath(__file__))
 
 # .jupyter/labconfig/page_config.json turns off the instructor's panels in the browser;

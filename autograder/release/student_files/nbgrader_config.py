@@ -3,7 +3,7 @@
 import os
 import sys
 
-c = get_config()  # noqa: F821 (defined by nbgrader when it reads this file)
+c = get_config()  # type: ignore[name-defined]  # noqa: F821 (defined by nbgrader when it reads this file)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from autograder.assignment import before_validation  # noqa: E402 (this folder's autograder/)
 

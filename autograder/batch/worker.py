@@ -2,12 +2,12 @@
 
 * ``WorkerChecks``, a dask ``WorkerPlugin``: when a worker starts (or when a batch
   registers it), the worker checks that its installation matches what the client expects
-  (``autograder.grade.environment``: the course's lock, Python, the grader's code) and that
+  (``autograder.batch.environment``: the course's lock, Python, the grader's code) and that
   its sandbox works: ``autograder.grade.sandbox.detect`` (bubblewrap, setpriv, prlimit, each
   kernel's cgroup), then a tiny notebook in a sandboxed kernel (``kernel_check``). Only a
   worker that passes gets the resource ``RESOURCE``, which every task of a batch requires:
   a worker that fails takes no task, and says why (``verdict``, which the client reports).
-* ``ReleaseBundles``, a ``WorkerPlugin`` too: the batch's bundles (``autograder.grade.bundles``),
+* ``ReleaseBundles``, a ``WorkerPlugin`` too: the batch's bundles (``autograder.batch.bundles``),
   unpacked into the worker's cache (``cache_root()``) by digest, when the worker starts.
 * ``grade_task(release_digest, notebook, timestamp)``: one submission. A pure function of
   the release and the submission's bytes: it grades in a scratch folder of its own
@@ -37,7 +37,7 @@ from pathlib import Path
 import nbformat
 from distributed import WorkerPlugin, get_client, get_worker
 
-from autograder.grade import bundles, environment
+from autograder.batch import bundles, environment
 from autograder.grade import sandbox as sandboxes
 from autograder.grade.submission import STUDENT, Limits, Task, grade_notebook
 
@@ -117,8 +117,13 @@ def kernel_check(sandbox: sandboxes.Sandbox) -> str:
     journal = Journal()
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CHECK_CELL)])
     try:
-        executor = GuardedExecute(timeout=120, time_limit=180, sandbox=sandbox.for_data(str(folder), sandbox.memory),
-                                  data_dir=str(folder), shutdown_kernel="immediate")
+        executor = GuardedExecute(
+            timeout=120,
+            time_limit=180,
+            sandbox=sandbox.for_data(str(folder), sandbox.memory),
+            data_dir=str(folder),
+            shutdown_kernel="immediate",
+        )
         nb, _ = executor.preprocess(nb, {"metadata": {"path": str(folder)}, "autograder": journal})
     except Exception as error:  # noqa: BLE001 - whatever failed, the worker must say it and refuse
         return f"{type(error).__name__}: {str(error).strip()[:300]}"
@@ -181,7 +186,7 @@ class Release:
     settings: dict = field(hash=False, compare=False)
 
     @classmethod
-    def of(cls, digest: str) -> "Release":
+    def of(cls, digest: str) -> Release:
         folder = cache_root() / "releases" / digest
         if not folder.is_dir():
             raise RuntimeError(f"release {digest[:16]} is not in this worker's cache (its ReleaseBundles plugin)")
@@ -248,8 +253,8 @@ def isolation(settings: dict) -> sandboxes.Sandbox | None:
 
 
 def grade_task(release_digest: str, notebook: bytes, timestamp: bytes | None) -> dict:
-    """Grade one submission (see the module docstring); returns ``autograder.grade.results.Outcome.to_wire()``."""
-    from autograder.grade.results import Outcome
+    """Grade one submission (see the module docstring); returns ``autograder.batch.results.Outcome.to_wire()``."""
+    from autograder.batch.results import Outcome
 
     here = Release.of(release_digest)
     limits = Limits(**here.settings["limits"])
@@ -264,10 +269,18 @@ def grade_task(release_digest: str, notebook: bytes, timestamp: bytes | None) ->
     if timestamp is not None:
         (submitted / "timestamp.txt").write_bytes(timestamp)
     secrets, public, rubrics = shown_lines(here.source / f"{here.chapter}.ipynb")
-    task = Task(root=str(scratch), chapter=here.chapter, template_db=str(here.folder / bundles.TEMPLATE),
-                limits=limits, data_dir=str(here.data_dir), expectations=expectations_of(here),
-                secrets=secrets, public=public, rubrics=rubrics,
-                sandbox=sandbox.for_data(str(here.data_dir), limits.memory) if sandbox else None)
+    task = Task(
+        root=str(scratch),
+        chapter=here.chapter,
+        template_db=str(here.folder / bundles.TEMPLATE),
+        limits=limits,
+        data_dir=str(here.data_dir),
+        expectations=expectations_of(here),
+        secrets=secrets,
+        public=public,
+        rubrics=rubrics,
+        sandbox=sandbox.for_data(str(here.data_dir), limits.memory) if sandbox else None,
+    )
     try:
         graded = grade_notebook(task)
         return Outcome.collect(graded, scratch, here.chapter).to_wire()

@@ -14,8 +14,8 @@ from __future__ import annotations
 from nbgrader import utils
 from nbgrader.api import Gradebook
 
-from autograder.grade.submission import GRADED, Result, quiet_nbgrader
 from autograder.course import COURSE_ID
+from autograder.grade.submission import GRADED, Result, quiet_nbgrader
 
 
 def copy_due_date(main_db_url: str, template_db_url: str, chapter: str) -> None:

@@ -6,8 +6,8 @@ its Python version, a digest of the ``autograder`` package's code and the finger
 the library the reference run uses (``autograder.release.reference_run.library_fingerprint``:
 ``solutions``, the data). A worker compares its
 own installation with it (``differences``) and refuses to grade when anything differs
-(``autograder.grade.worker``). The code digest is also part of every release digest
-(``autograder.grade.bundles``), so results stored by another version of the grader are
+(``autograder.batch.worker``). The code digest is also part of every release digest
+(``autograder.batch.bundles``), so results stored by another version of the grader are
 never reused.
 """
 
@@ -61,8 +61,12 @@ def expected() -> dict:
     """What every worker must have: this client's Python and grader code, and the course's lock."""
     from autograder.release.reference_run import library_fingerprint
 
-    return {"python": platform.python_version(), "code": code_digest(), "library": library_fingerprint(),
-            "packages": pins(LOCK.read_text())}
+    return {
+        "python": platform.python_version(),
+        "code": code_digest(),
+        "library": library_fingerprint(),
+        "packages": pins(LOCK.read_text()),
+    }
 
 
 def installed() -> dict[str, str]:

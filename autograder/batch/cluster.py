@@ -6,7 +6,7 @@
   scheduler`` and ``dask worker`` on several machines, dask-jobqueue on SLURM or PBS,
   dask-kubernetes): see autograder/README.md.
 
-``connect`` registers the workers' start-up checks (``autograder.grade.worker.WorkerChecks``)
+``connect`` registers the workers' start-up checks (``autograder.batch.worker.WorkerChecks``)
 and returns a ``Cluster`` that says which workers grade and which refused, and why. When no
 worker can grade, or the scheduler cannot be reached, it raises ``UsageError`` before
 anything is graded.
@@ -16,7 +16,7 @@ of memory) runs once more elsewhere; when a second worker dies running it, the s
 gives up on it (``KilledWorker``) and the submission becomes an error row
 (``ALLOWED_FAILURES``, dask's ``distributed.scheduler.allowed-failures``, set on a
 LocalCluster; the scheduler of an existing cluster keeps its own: autograder/README.md says
-how to set it). A worker holds only the task it runs (``autograder.grade.dispatch``), so
+how to set it). A worker holds only the task it runs (``autograder.batch.dispatch``), so
 that its death counts against that task alone.
 A lost scheduler cancels every future of the client: the batch stops (``ClusterLost``, exit
 status 3) and a rerun goes on where it stopped.
@@ -32,13 +32,13 @@ import dask
 from distributed import Client, LocalCluster
 from distributed.utils import get_mp_context
 
+from autograder.batch.worker import NOT_CHECKED, RESOURCE, WorkerChecks, verdict
 from autograder.course import ClusterLost, UsageError
 from autograder.grade.sandbox import Sandbox
-from autograder.grade.worker import NOT_CHECKED, RESOURCE, WorkerChecks, verdict
 
 ALLOWED_FAILURES = 1  # a task is run again once when its worker dies, not twice
 WAIT_FOR_WORKERS = 60  # seconds an existing scheduler has to show its first worker
-PRELOAD = "autograder.grade.worker"  # what a local worker process has imported when it starts
+PRELOAD = "autograder.batch.worker"  # what a local worker process has imported when it starts
 
 
 @dataclass
@@ -88,14 +88,22 @@ def local_cluster(workers: int, processes: bool = True, env: dict[str, str] | No
     (dask's ``multiprocessing-method``), as a process pool would: none imports nbgrader again.
     They get the environment the forkserver started with, updated with ``env``.
     """
-    settings = {"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
-                "distributed.worker.multiprocessing-method": "forkserver"}
+    settings = {
+        "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+        "distributed.worker.multiprocessing-method": "forkserver",
+    }
     with dask.config.set(settings):
         if processes:
             get_mp_context()  # dask's forkserver: its own preload first, then ours (which imports distributed)
             forkserver.set_forkserver_preload([PRELOAD])
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None,
-                            silence_logs=logging.CRITICAL, **({"env": env} if env else {}))
+        return LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=processes,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+            **({"env": env} if env else {}),
+        )
 
 
 def client_of(scheduler: str) -> Client:
@@ -103,15 +111,21 @@ def client_of(scheduler: str) -> Client:
     try:
         return Client(scheduler)
     except (OSError, ValueError, TypeError) as error:
-        raise UsageError(f"--scheduler {scheduler}: cannot connect to a dask scheduler there "
-                         f"({str(error).strip() or type(error).__name__})") from None
+        raise UsageError(
+            f"--scheduler {scheduler}: cannot connect to a dask scheduler there "
+            f"({str(error).strip() or type(error).__name__})"
+        ) from None
 
 
 def connect(workers: int, scheduler: str | None, checks: WorkerChecks) -> Cluster:
     """The client of a batch, its workers checked (see the module docstring)."""
-    local = None if scheduler else local_cluster(workers)
-    client = client_of(scheduler) if scheduler else Client(local)
-    cluster = Cluster(client, local, scheduler or local.scheduler_address)
+    local: LocalCluster | None
+    if scheduler:
+        local, client, address = None, client_of(scheduler), scheduler
+    else:
+        local = local_cluster(workers)
+        client, address = Client(local), local.scheduler_address
+    cluster = Cluster(client, local, address)
     try:
         try:
             client.wait_for_workers(1 if scheduler else workers, timeout=WAIT_FOR_WORKERS)

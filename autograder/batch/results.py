@@ -1,6 +1,6 @@
 """A task's result: what crosses the wire, where it is kept, and how the client writes it into the course.
 
-A grading task (``autograder.grade.worker.grade_task``) returns an ``Outcome``: what grading
+A grading task (``autograder.batch.worker.grade_task``) returns an ``Outcome``: what grading
 gave (``Graded``, plain data) and three files as bytes (the autograded notebook, the
 feedback page, the grading log). Nothing else crosses the wire.
 
@@ -28,8 +28,8 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import find_all_files
 
 from autograder.course import CourseDir
-from autograder.grade.collect import EXCHANGE_FILES
 from autograder.grade.submission import STUDENT, Graded
+from autograder.plumbing import EXCHANGE_FILES
 
 FILES = ("autograded.ipynb", "feedback.html", "grading.log")
 #: what nbgrader's autograde does not copy into autograded/ (its ignore list, and the notebooks it writes itself)
@@ -57,10 +57,13 @@ class Outcome:
 
     @classmethod
     def collect(cls, graded: Graded, scratch: Path, chapter: str) -> Outcome:
-        """The outcome of grading in the scratch course directory ``scratch`` (``autograder.grade.worker``)."""
+        """The outcome of grading in the scratch course directory ``scratch`` (``autograder.batch.worker``)."""
         course = CourseDir(scratch)
-        paths = {"autograded.ipynb": course.autograded(STUDENT, chapter) / f"{chapter}.ipynb",
-                 "feedback.html": course.feedback(STUDENT, chapter), "grading.log": course.log(STUDENT, chapter)}
+        paths = {
+            "autograded.ipynb": course.autograded(STUDENT, chapter) / f"{chapter}.ipynb",
+            "feedback.html": course.feedback(STUDENT, chapter),
+            "grading.log": course.log(STUDENT, chapter),
+        }
         return cls(graded, {name: path.read_bytes() if path.is_file() else None for name, path in paths.items()})
 
     def to_wire(self) -> dict:
@@ -89,8 +92,9 @@ class ResultStore:
             graded = Graded.from_json(json.loads((folder / "graded.json").read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError):
             return None
-        return Outcome(graded, {name: (folder / name).read_bytes() if (folder / name).is_file() else None
-                                for name in FILES})
+        return Outcome(
+            graded, {name: (folder / name).read_bytes() if (folder / name).is_file() else None for name in FILES}
+        )
 
     def put(self, key: str, outcome: Outcome) -> None:
         """Keep ``outcome`` (whole or not at all: a stopped client leaves no half-written result)."""

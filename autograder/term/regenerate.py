@@ -27,10 +27,10 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 
+from autograder.batch.report import read_statuses
 from autograder.course import Chapter, CourseDir, UsageError, file_logger, nbgrader_config
 from autograder.grade.feedback import FeedbackGenerator
 from autograder.grade.feedback_score import FeedbackScore
-from autograder.grade.report import read_statuses
 from autograder.grade.submission import ERROR, MISSING, UNREADABLE, describe, quiet_nbgrader
 from autograder.plumbing import COURSE_ID, public_lines, secret_lines
 
@@ -58,8 +58,10 @@ class Regenerated:
 def graded_students(course: CourseDir, chapter: str) -> list[str]:
     """Students with a submission of ``chapter`` in the course gradebook; a usage error if there is none."""
     if not course.db_path.is_file():
-        raise UsageError(f"{course.root}: no gradebook.db here; grade the chapter first "
-                         f"(python -m autograder grade {chapter} SUBMISSIONS --out {course.root})")
+        raise UsageError(
+            f"{course.root}: no gradebook.db here; grade the chapter first "
+            f"(python -m autograder grade {chapter} SUBMISSIONS --out {course.root})"
+        )
     with quiet_nbgrader(), Gradebook(course.db_url, COURSE_ID) as gb:
         try:
             submissions = gb.find_assignment(chapter).submissions
@@ -67,8 +69,10 @@ def graded_students(course: CourseDir, chapter: str) -> list[str]:
             submissions = []
         students = sorted(s.student.id for s in submissions)
     if not students:
-        raise UsageError(f"{chapter} was never graded in {course.root} (no submission in its gradebook); "
-                         f"grade it first (python -m autograder grade {chapter} SUBMISSIONS --out {course.root})")
+        raise UsageError(
+            f"{chapter} was never graded in {course.root} (no submission in its gradebook); "
+            f"grade it first (python -m autograder grade {chapter} SUBMISSIONS --out {course.root})"
+        )
     return students
 
 

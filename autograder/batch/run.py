@@ -2,21 +2,22 @@
 
 Steps:
 
-1. the cluster starts (``autograder.grade.cluster``: a LocalCluster, or the workers of an
+1. the cluster starts (``autograder.batch.cluster``: a LocalCluster, or the workers of an
    existing scheduler, each checking its environment and its sandbox) while the
-   submissions are collected (``autograder.grade.collect``) and, for each chapter found,
+   submissions are collected (``autograder.batch.collect``) and, for each chapter found,
    the course directory is (re)generated (``prepare_course``: source, release, a gradebook
    holding only the assignment, the course gradebook ``OUT/gradebook.db``) and packed into
-   content-addressed bundles (``autograder.grade.bundles``);
+   content-addressed bundles (``autograder.batch.bundles``);
 2. a notebook that cannot be read, or cannot be found, or a submission holding a symbolic
-   link, gets 0 points and a reason right away (``triage``); each readable one is copied to ``submitted/<student>/<chapter>/``;
-3. a notebook whose result is stored (``autograder.grade.results``: same release, same
+   link, gets 0 points and a reason right away (``triage``); each readable one is copied to
+   ``submitted/<student>/<chapter>/``;
+3. a notebook whose result is stored (``autograder.batch.results``: same release, same
    bytes) is not graded again; the others become one task each on the cluster
-   (``autograder.grade.worker.grade_task``), one per distinct notebook, next to the
+   (``autograder.batch.worker.grade_task``), one per distinct notebook, next to the
    chapter's reference run when its expected values are not cached yet;
 4. the client, the only writer, takes each result as it arrives: it stores it, writes the
    student's files, merges the grades into the course gradebook
-   (``autograder.grade.gradebook``), and at the end writes grades.csv.
+   (``autograder.batch.gradebook``), and at the end writes grades.csv.
 
 The submissions themselves are only ever read.
 """
@@ -33,18 +34,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.batch import bundles
+from autograder.batch.cluster import ALLOWED_FAILURES, Cluster, connect
+from autograder.batch.collect import Submission, Unreadable, collect, read_notebook
+from autograder.batch.dispatch import Prepared, Work, outcomes
+from autograder.batch.environment import expected
+from autograder.batch.progress import Progress
+from autograder.batch.report import write_csv
+from autograder.batch.results import Outcome, ResultStore, result_key, submission_digest, write_files
+from autograder.batch.worker import WorkerChecks
 from autograder.course import Chapter, ClusterLost, CourseDir, UsageError, file_logger
-from autograder.grade import bundles, sandbox
-from autograder.grade.cluster import ALLOWED_FAILURES, Cluster, connect
-from autograder.grade.collect import Submission, Unreadable, collect, read_notebook
-from autograder.grade.dispatch import Prepared, Work, outcomes
-from autograder.grade.environment import expected
-from autograder.grade.progress import Progress
-from autograder.grade.report import write_csv
-from autograder.grade.results import Outcome, ResultStore, result_key, submission_digest, write_files
+from autograder.grade import sandbox
 from autograder.grade.score import expectations_of
 from autograder.grade.submission import ATTENTION, ERROR, MISSING, UNREADABLE, Limits, Result, quiet_nbgrader
-from autograder.grade.worker import WorkerChecks
 from autograder.plumbing import ensure_tools_on_path
 from autograder.release import reference_run
 from autograder.release.assignment import add_student_files, chapter_data_files, generate_assignment, prepare_source
@@ -59,10 +61,12 @@ class Batch:
     results: list[Result] = field(default_factory=list)
     seconds: float = 0.0
     protections: list[str] = field(default_factory=list)  # how the kernels were isolated (autograder.grade.sandbox)
-    refused: dict[str, str] = field(default_factory=dict)  # worker -> why it took no task (autograder.grade.worker)
+    refused: dict[str, str] = field(default_factory=dict)  # worker -> why it took no task (autograder.batch.worker)
     reused: list[tuple[str, str]] = field(default_factory=list)  # (chapter, student): result stored by an earlier run
     graded: int = 0  # distinct notebooks graded by this run (identical submissions are graded once)
-    unmatched: list[str] = field(default_factory=list)  # a whole course: students with no notebook named after a chapter
+    unmatched: list[str] = field(
+        default_factory=list
+    )  # a whole course: students with no notebook named after a chapter
     writing: float = 0.0  # seconds the client spent keeping results and writing them (files, gradebook)
 
     @property
@@ -98,7 +102,7 @@ def prepare_course(course: CourseDir, chapter: Chapter, log) -> Path:
     shutil.copyfile(empty, template)
     generate_assignment(course, chapter, db_url=f"sqlite:///{template}", log=log)
     if course.db_path.exists():
-        from autograder.grade.gradebook import copy_due_date
+        from autograder.batch.gradebook import copy_due_date
 
         generate_assignment(course, chapter, log=log)  # updates the cells, keeps every grade
         copy_due_date(course.db_url, f"sqlite:///{template}", chapter.id)  # late penalties need it
@@ -116,8 +120,10 @@ def check_paths(submissions: Path, out: Path) -> None:
         raise UsageError(f"--out {out} is inside the submissions folder {submissions}; choose another folder")
     working = out / "submitted"  # grade's copies, replaced for every student graded: never the submissions themselves
     if submissions == working or working in submissions.parents:
-        raise UsageError(f"{submissions} is the submitted/ folder of --out {out}, which `grade` rewrites; grade it "
-                         f"into another course folder (nbgrader collect's folder: --out graded)")
+        raise UsageError(
+            f"{submissions} is the submitted/ folder of --out {out}, which `grade` rewrites; grade it "
+            f"into another course folder (nbgrader collect's folder: --out graded)"
+        )
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a folder")
 
@@ -128,8 +134,11 @@ def check_paths(submissions: Path, out: Path) -> None:
 
 
 def _clear_previous(course: CourseDir, student: str, chapter: str) -> None:
-    for folder in (course.submitted(student, chapter), course.autograded(student, chapter),
-                   course.feedback(student, chapter).parent):
+    for folder in (
+        course.submitted(student, chapter),
+        course.autograded(student, chapter),
+        course.feedback(student, chapter).parent,
+    ):
         if folder.exists():
             shutil.rmtree(folder)
 
@@ -139,7 +148,7 @@ def _placeholder_feedback(course: CourseDir, chapter: str, result: Result) -> No
     path = course.feedback(result.student, chapter)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>'
         f"{html.escape(chapter)}</title></head><body>\n<h1>{html.escape(chapter)}</h1>\n"
         f"<p>Score: {result.score:g} / {result.max_score:g}</p>\n"
         f"<p>Your submission could not be graded: {html.escape(result.reason)}.</p>\n"
@@ -152,7 +161,7 @@ def _placeholder_feedback(course: CourseDir, chapter: str, result: Result) -> No
 def triage(submission: Submission, course: CourseDir, chapter: str) -> tuple[Result | None, str]:
     """Place a readable notebook in ``submitted/``; or return the result of an ungradable submission."""
     _clear_previous(course, submission.student, chapter)
-    if submission.links:  # never followed (autograder.grade.collect): refused, with where each one points
+    if submission.links:  # never followed (autograder.batch.collect): refused, with where each one points
         return Result(submission.student, UNREADABLE, "; ".join(submission.links)), ""
     chosen, note = submission.choose(chapter)
     if chosen is None:
@@ -166,6 +175,7 @@ def triage(submission: Submission, course: CourseDir, chapter: str) -> tuple[Res
         return Result(submission.student, UNREADABLE, reason), ""
     target = course.submitted(submission.student, chapter) / f"{chapter}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
+    assert chosen.path is not None  # read_notebook refuses a file without a readable copy
     shutil.copyfile(chosen.path, target)
     for extra in chosen.exchange_files:
         shutil.copyfile(extra, target.parent / extra.name)
@@ -179,21 +189,23 @@ def triage(submission: Submission, course: CourseDir, chapter: str) -> tuple[Res
 
 def prepare_chapter(course: CourseDir, chapter: Chapter, limits: Limits, isolated: bool, log) -> Prepared:
     """The chapter's course directory (``prepare_course``), packed into the bundles its tasks read."""
-    from autograder.grade.gradebook import max_code_score
+    from autograder.batch.gradebook import max_code_score
 
     with quiet_nbgrader():
         template = prepare_course(course, chapter, log)
         max_score = max_code_score(f"sqlite:///{template}", chapter.id)
     data_dir = _data_dir()
-    data = bundles.pack_data([data_dir / path.name for path in chapter_data_files(chapter)
-                              if (data_dir / path.name).is_file()])
+    data = bundles.pack_data(
+        [data_dir / path.name for path in chapter_data_files(chapter) if (data_dir / path.name).is_file()]
+    )
     release = bundles.pack_release(course, chapter, template, {"limits": limits.to_json(), "isolated": isolated}, data)
     ran = reference_run.kept(chapter.path)  # None: the batch runs it, as a task of its own
     return Prepared(chapter, release, data, max_score, None if ran is None else expectations_of(ran))
 
 
-def plan(found: list[Submission], chapters: list[Chapter], whole_course: bool
-         ) -> tuple[list[tuple[Chapter, Submission]], list[str]]:
+def plan(
+    found: list[Submission], chapters: list[Chapter], whole_course: bool
+) -> tuple[list[tuple[Chapter, Submission]], list[str]]:
     """Which submission is graded for which chapter, and the students none of whose notebooks is a chapter's.
 
     One chapter: every student who submitted anything (``triage`` picks the notebook). A whole
@@ -201,8 +213,12 @@ def plan(found: list[Submission], chapters: list[Chapter], whole_course: bool
     """
     if not whole_course:
         return [(chapters[0], submission) for submission in found], []
-    pairs = [(chapter, submission) for chapter in chapters for submission in found
-             if submission.choose(chapter.id)[1] == "" and submission.choose(chapter.id)[0] is not None]
+    pairs = [
+        (chapter, submission)
+        for chapter in chapters
+        for submission in found
+        if submission.choose(chapter.id)[1] == "" and submission.choose(chapter.id)[0] is not None
+    ]
     matched = {submission.student for _, submission in pairs}
     return pairs, [submission.student for submission in found if submission.student not in matched]
 
@@ -241,16 +257,19 @@ def grade(
     """
     started = time.monotonic()
     whole_course = not isinstance(chapters, Chapter)
-    chapters = list(chapters) if whole_course else [chapters]
+    chapters = [chapters] if isinstance(chapters, Chapter) else list(chapters)
     if workers < 1:
         raise UsageError(f"--workers {workers}: must be at least 1")
     if library != "student":
-        raise UsageError(f"--library {library}: the only choice is 'student' (the release's student edition "
-                         "of `solutions`); the full library would give the students' code the reference answers")
+        raise UsageError(
+            f"--library {library}: the only choice is 'student' (the release's student edition "
+            "of `solutions`); the full library would give the students' code the reference answers"
+        )
     check_paths(submissions, out)
     if unsafe:
-        print("warning: grading without isolation (--unsafe): student code runs with the grader's rights",
-              file=sys.stderr)
+        print(
+            "warning: grading without isolation (--unsafe): student code runs with the grader's rights", file=sys.stderr
+        )
     course = CourseDir(out.resolve())
     course.create()
     batch = Batch([], course)
@@ -294,20 +313,32 @@ def _exclusive(course: CourseDir):
         yield
 
 
-def _grade_with(batch: Batch, starting: Future, chapters: list[Chapter], whole_course: bool, submissions: Path,
-                limits: Limits, progress: bool, unsafe: bool) -> None:
+def _grade_with(
+    batch: Batch,
+    starting: Future,
+    chapters: list[Chapter],
+    whole_course: bool,
+    submissions: Path,
+    limits: Limits,
+    progress: bool,
+    unsafe: bool,
+) -> None:
     from nbgrader.api import Gradebook
 
-    from autograder.grade.gradebook import merge, remember_lms_user_id
+    from autograder.batch.gradebook import merge, remember_lms_user_id
 
     course = batch.course
     found = collect(submissions, course.root / ".work" / "unzipped")
     pairs, batch.unmatched = plan(found, chapters, whole_course)
     if whole_course and not pairs:
-        raise UsageError(f"{submissions}: no notebook is named after a chapter "
-                         f"({', '.join(f'{c.id}.ipynb' for c in chapters)})")
-    logs = {c.id: file_logger(f"autograder.grade.{c.id}", course.root / "logs" / c.id / "_batch.log")
-            for c in chapters if not whole_course or any(c == chapter for chapter, _ in pairs)}
+        raise UsageError(
+            f"{submissions}: no notebook is named after a chapter ({', '.join(f'{c.id}.ipynb' for c in chapters)})"
+        )
+    logs = {
+        c.id: file_logger(f"autograder.grade.{c.id}", course.root / "logs" / c.id / "_batch.log")
+        for c in chapters
+        if not whole_course or any(c == chapter for chapter, _ in pairs)
+    }
     prepared = {c.id: prepare_chapter(course, c, limits, not unsafe, logs[c.id]) for c in chapters if c.id in logs}
     batch.chapters = list(prepared)
     cluster: Cluster = starting.result()  # no worker can grade: UsageError, before anything is graded
@@ -320,8 +351,11 @@ def _grade_with(batch: Batch, starting: Future, chapters: list[Chapter], whole_c
         for worker, why in batch.refused.items():
             log.warning("worker %s refused to grade: %s", worker, why)
     if cluster.allowed_failures != ALLOWED_FAILURES:
-        print(f"note: {cluster.address} runs a task again {cluster.allowed_failures} times when its worker dies "
-              "(set DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1 where the scheduler starts)", file=sys.stderr)
+        print(
+            f"note: {cluster.address} runs a task again {cluster.allowed_failures} times when its worker dies "
+            "(set DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1 where the scheduler starts)",
+            file=sys.stderr,
+        )
 
     store, gradebook = ResultStore(course.root / ".work" / "results"), Gradebook(course.db_url)
     bar: Progress | None = None
@@ -335,15 +369,20 @@ def _grade_with(batch: Batch, starting: Future, chapters: list[Chapter], whole_c
         batch.results.append(result)
         if bar is not None:
             bar.update(result)
-        logs[result.chapter].info("%s: %s %g/%g %s", result.student, result.status, result.score, result.max_score,
-                                  result.reason)
+        logs[result.chapter].info(
+            "%s: %s %g/%g %s", result.student, result.status, result.score, result.max_score, result.reason
+        )
 
     waiting: dict[str, list[tuple[str, str, str]]] = {}  # result key -> (chapter, student, note) of each submitter
 
     def deliver(key: str, outcome: Outcome) -> None:
         for chapter, student, note in waiting.pop(key):
             write_files(course, chapter, student, outcome)
-            record(outcome.graded.result(student, chapter, note, str(course.log(student, chapter).relative_to(course.root))))
+            record(
+                outcome.graded.result(
+                    student, chapter, note, str(course.log(student, chapter).relative_to(course.root))
+                )
+            )
 
     work: dict[str, Work] = {}
     try:
@@ -376,8 +415,10 @@ def _grade_with(batch: Batch, starting: Future, chapters: list[Chapter], whole_c
             batch.writing += time.perf_counter() - started
     except ClusterLost as lost:
         graded = len(batch.results)
-        raise ClusterLost(f"{lost}; {graded} of {len(pairs)} notebooks are done and kept in {store.root}: run the same "
-                          "command again to grade the rest") from None
+        raise ClusterLost(
+            f"{lost}; {graded} of {len(pairs)} notebooks are done and kept in {store.root}: run the same "
+            "command again to grade the rest"
+        ) from None
     finally:
         if bar is not None:
             bar.close()

@@ -31,8 +31,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import shutil
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -40,14 +40,12 @@ from pathlib import Path, PurePosixPath
 import nbformat
 
 from autograder.course import UsageError
+from autograder.plumbing import EXCHANGE_FILES
 
 MAX_NOTEBOOK_BYTES = 100 * 1024 * 1024  # larger files are not notebooks a student wrote
 CANVAS_FILE = re.compile(r"^(?P<student>[^_]+)_(?:LATE_)?(?P<user_id>\d+)_\d+_(?P<original>.+)$")
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+)_(?P<student>\d+)_assign(?:submission|feedback)_\w*$")
 IGNORED_NAMES = {"__MACOSX", "Thumbs.db", "desktop.ini"}
-# written by nbgrader's exchange next to a submission (`nbgrader collect`): kept for late
-# penalties and for `nbgrader release_feedback`
-EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
 
 
 def clean_student_id(raw: str) -> str:
@@ -187,8 +185,12 @@ def collect_folder(root: Path) -> list[Submission]:
                     _refuse_link(found, student, link, entry.name)
                     continue
                 beside = tuple(path.parent / n for n in EXCHANGE_FILES if (path.parent / n).is_file())
-                _add(found, student, SubmittedFile(path.relative_to(entry).as_posix(), path, exchange_files=beside),
-                     entry.name)
+                _add(
+                    found,
+                    student,
+                    SubmittedFile(path.relative_to(entry).as_posix(), path, exchange_files=beside),
+                    entry.name,
+                )
         elif entry.is_file() and _belongs_to_a_student(entry.name):
             _add(found, student_of_file(entry.name), SubmittedFile(entry.name, entry), entry.name)
     return [found[s] for s in sorted(found)]
@@ -228,19 +230,24 @@ def collect_zip(archive: Path, scratch: Path) -> list[Submission]:
                 student, name, origin = student_of_folder(parts[0]), "/".join(parts[1:]), parts[0]
             if _is_link(info):
                 target = zf.read(info)[:300].decode("utf-8", "replace")
-                _refuse_link(found, student, f"symbolic link: {'/'.join(parts)} in the zip file points to {target}; "
-                                             "the grader reads only regular files", origin)
+                _refuse_link(
+                    found,
+                    student,
+                    f"symbolic link: {'/'.join(parts)} in the zip file points to {target}; "
+                    "the grader reads only regular files",
+                    origin,
+                )
                 continue
             file = SubmittedFile(name, None)
             if file.is_notebook:
                 if info.file_size > MAX_NOTEBOOK_BYTES:
                     file.problem = f"the file is {info.file_size / 1e6:.0f} MB, more than a notebook can be"
                 else:
-                    target = scratch / f"{index:05d}.ipynb"
+                    extracted = scratch / f"{index:05d}.ipynb"
                     try:
-                        with zf.open(info) as source, open(target, "wb") as sink:
+                        with zf.open(info) as source, open(extracted, "wb") as sink:
                             shutil.copyfileobj(source, sink)
-                        file.path = target
+                        file.path = extracted
                     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as error:
                         file.problem = f"damaged in the zip file ({error})"
             _add(found, student, file, origin)

@@ -19,8 +19,15 @@ class Progress:
         self.total = total
         self.failed = sum(1 for r in already if r.status in (UNREADABLE, MISSING, ERROR))
         self.done = len(already) - self.failed
-        self.bar = tqdm(total=total, initial=len(already), desc=f"grading {what}", unit="notebook",
-                        disable=not enabled, file=sys.stderr, dynamic_ncols=True)
+        self.bar = tqdm(
+            total=total,
+            initial=len(already),
+            desc=f"grading {what}",
+            unit="notebook",
+            disable=not enabled,
+            file=sys.stderr,
+            dynamic_ncols=True,
+        )
         self._show()
 
     def _show(self) -> None:

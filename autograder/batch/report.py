@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from autograder.course import text_table
 from autograder.grade.submission import Result
@@ -15,8 +15,14 @@ CSV_COLUMNS = ["student_id", "chapter", "score", "max_score", "status", "reason"
 
 def csv_rows(chapter: str, results: Iterable[Result]) -> list[dict[str, str]]:
     return [
-        {"student_id": r.student, "chapter": chapter, "score": f"{r.score:g}", "max_score": f"{r.max_score:g}",
-         "status": r.status, "reason": r.reason}
+        {
+            "student_id": r.student,
+            "chapter": chapter,
+            "score": f"{r.score:g}",
+            "max_score": f"{r.max_score:g}",
+            "status": r.status,
+            "reason": r.reason,
+        }
         for r in results
     ]
 

@@ -26,7 +26,7 @@ capped at its maximum here, and every cap is reported (``FinalGrades.notes``).
 Which chapters: those given, or every assignment of the gradebook (``release`` adds them all).
 A chapter not in the gradebook is left out, and one never graded says ``not submitted``,
 each with a note. Without a gradebook, ``export`` is a usage error. The Canvas and Moodle
-import files are made from the same grades (``autograder.grade.lms``).
+import files are made from the same grades (``autograder.term.lms``).
 """
 
 from __future__ import annotations
@@ -39,14 +39,18 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
+from autograder.batch.report import read_statuses
 from autograder.course import CourseDir, UsageError, text_table
 from autograder.grade.feedback_score import FeedbackScore, points
-from autograder.grade.report import read_statuses
 from autograder.grade.submission import quiet_nbgrader
 from autograder.plumbing import COURSE_ID
 
 COMPLETE, NEEDS_HAND_GRADING, NEEDS_ATTENTION, NOT_SUBMITTED = (
-    "complete", "needs hand grading", "needs attention", "not submitted")
+    "complete",
+    "needs hand grading",
+    "needs attention",
+    "not submitted",
+)
 STATUSES = (COMPLETE, NEEDS_HAND_GRADING, NEEDS_ATTENTION, NOT_SUBMITTED)
 PER_CHAPTER = ("auto", "manual", "total", "max", "status")  # the columns of each chapter, in order
 
@@ -97,8 +101,12 @@ class FinalGrades:
     @property
     def waiting(self) -> int:
         """Grades that are not final yet: hand grading to do, or a submission to look at."""
-        return sum(n for c in self.counts().values() for status, n in c.items()
-                   if status in (NEEDS_HAND_GRADING, NEEDS_ATTENTION))
+        return sum(
+            n
+            for c in self.counts().values()
+            for status, n in c.items()
+            if status in (NEEDS_HAND_GRADING, NEEDS_ATTENTION)
+        )
 
 
 def chapter_grade(notebook, chapter: str, student: str, notes: list[str]) -> ChapterGrade:
@@ -113,16 +121,20 @@ def chapter_grade(notebook, chapter: str, student: str, notes: list[str]) -> Cha
         status = COMPLETE
     total = min(max(score.total, 0.0), maximum)
     if score.total > maximum:
-        notes.append(f"{student}: {chapter}: {points(score.total)} points (extra credit, or a score above a cell's "
-                     f"maximum entered through nbgrader's API) capped at the maximum {points(maximum)}")
+        notes.append(
+            f"{student}: {chapter}: {points(score.total)} points (extra credit, or a score above a cell's "
+            f"maximum entered through nbgrader's API) capped at the maximum {points(maximum)}"
+        )
     return ChapterGrade(status, maximum, score.autograded, score.by_hand_score, total)
 
 
 def read_final_grades(course: CourseDir, chapters: list[str] | None = None) -> FinalGrades:
     """Every student's grades of ``chapters`` (default: every assignment of the gradebook)."""
     if not course.db_path.is_file():
-        raise UsageError(f"{course.root}: no gradebook.db here; release and grade first "
-                         f"(python -m autograder grade CHAPTER SUBMISSIONS --out {course.root})")
+        raise UsageError(
+            f"{course.root}: no gradebook.db here; release and grade first "
+            f"(python -m autograder grade CHAPTER SUBMISSIONS --out {course.root})"
+        )
     with quiet_nbgrader(), Gradebook(course.db_url, COURSE_ID) as gb:
         known = {a.name: a for a in gb.assignments}
         wanted = list(chapters) if chapters else sorted(known)
@@ -131,8 +143,9 @@ def read_final_grades(course: CourseDir, chapters: list[str] | None = None) -> F
         final = FinalGrades([c for c in wanted if c in known], {})
         for chapter in wanted:
             if chapter not in known:
-                final.notes.append(f"{chapter}: not in the gradebook (never released or graded in {course.root}); "
-                                   "left out")
+                final.notes.append(
+                    f"{chapter}: not in the gradebook (never released or graded in {course.root}); left out"
+                )
                 continue
             final.maxima[chapter] = float(known[chapter].max_score)
             if not known[chapter].submissions:
@@ -153,8 +166,10 @@ def read_final_grades(course: CourseDir, chapters: list[str] | None = None) -> F
         statuses = read_statuses(course.grades_csv, chapter)
         for student in final.students:
             if final.grade(student, chapter).status == NEEDS_ATTENTION and student in statuses:
-                final.notes.append(f"{student}: {chapter}: flagged ({statuses[student]} in grades.csv); "
-                                   "unflag it in formgrader once you have looked")
+                final.notes.append(
+                    f"{student}: {chapter}: flagged ({statuses[student]} in grades.csv); "
+                    "unflag it in formgrader once you have looked"
+                )
     return final
 
 
@@ -166,8 +181,13 @@ def course_rows(final: FinalGrades) -> list[list[str]]:
         row = [student]
         for chapter in final.chapters:
             grade = final.grade(student, chapter)
-            row += [_number(grade.auto), _number(grade.manual), _number(grade.total), points(grade.maximum),
-                    grade.status]
+            row += [
+                _number(grade.auto),
+                _number(grade.manual),
+                _number(grade.total),
+                points(grade.maximum),
+                grade.status,
+            ]
         rows.append([*row, points(final.course_total(student)), points(final.course_max)])
     return rows
 

@@ -1,11 +1,12 @@
 """A batch's tasks on the cluster: the bundles shipped once, one task per distinct notebook, results as they arrive.
 
 ``outcomes(cluster, work, chapters)`` is the ``concurrent.futures`` shape of dask: it ships
-each bundle to the workers once, in a worker plugin (``autograder.grade.worker.ReleaseBundles``:
+each bundle to the workers once, in a worker plugin (``autograder.batch.worker.ReleaseBundles``:
 a worker that joins or restarts later gets them too, where scattered data would be lost with
 the workers that held it), with the chapter's expected values when the reference run's cache has
-them; when they are not, it submits the chapter's reference run first (published under ``autograder.grade.worker.expectations_name``, where a grading
-task takes them once its kernel has run: the other workers grade meanwhile). Then one ``grade_task`` per result key; it yields
+them; when they are not, it submits the chapter's reference run first (published under
+``autograder.batch.worker.expectations_name``, where a grading task takes them once its
+kernel has run: the other workers grade meanwhile). Then one ``grade_task`` per result key; it yields
 ``(key, Outcome)`` as each task finishes (``as_completed``) and drops the future, so that a
 worker lost later does not make it run again. The caller, the client, is the only writer of
 what they give.
@@ -37,11 +38,11 @@ from dataclasses import dataclass
 
 from distributed import CancelledError, KilledWorker, as_completed
 
+from autograder.batch.bundles import Bundle
+from autograder.batch.cluster import Cluster
+from autograder.batch.results import Outcome
+from autograder.batch.worker import RESOURCE, ReleaseBundles, expectations_name, grade_task, reference_task
 from autograder.course import Chapter, ClusterLost, UsageError
-from autograder.grade.bundles import Bundle
-from autograder.grade.cluster import Cluster
-from autograder.grade.results import Outcome
-from autograder.grade.worker import RESOURCE, ReleaseBundles, expectations_name, grade_task, reference_task
 
 GRADE = "autograder-grade-"  # a grading task's key: GRADE + its result key
 REFERENCE_PRIORITY = 10  # before any grading task: their scores wait for it
@@ -86,8 +87,9 @@ def outcomes(cluster: Cluster, work: dict[str, Work], chapters: dict[str, Prepar
         if chapter.release.digest in kept:
             continue
         name = expectations_name(chapter.release.digest)
-        future = client.submit(reference_task, chapter.release.digest, key=name, priority=REFERENCE_PRIORITY,
-                               resources={RESOURCE: 1})
+        future = client.submit(
+            reference_task, chapter.release.digest, key=name, priority=REFERENCE_PRIORITY, resources={RESOURCE: 1}
+        )
         client.publish_dataset(**{name: future}, override=True)  # tasks take them once their kernel ran
         references[name] = (future, chapter)
     queue = iter(work.items())
@@ -96,11 +98,20 @@ def outcomes(cluster: Cluster, work: dict[str, Work], chapters: dict[str, Prepar
     def top_up() -> None:
         """Keep as many tasks in flight as the workers can run."""
         while pending.count() < max(1, cluster.threads()):
-            key, w = next(queue, (None, None))
-            if key is None:
+            item = next(queue, None)
+            if item is None:
                 return
-            pending.add(client.submit(grade_task, chapters[w.chapter].release.digest, w.notebook, w.timestamp,
-                                      key=GRADE + key, resources={RESOURCE: 1}))
+            key, w = item
+            pending.add(
+                client.submit(
+                    grade_task,
+                    chapters[w.chapter].release.digest,
+                    w.notebook,
+                    w.timestamp,
+                    key=GRADE + key,
+                    resources={RESOURCE: 1},
+                )
+            )
 
     try:
         top_up()
@@ -113,7 +124,7 @@ def outcomes(cluster: Cluster, work: dict[str, Work], chapters: dict[str, Prepar
                 continue
             outcome = _outcome(future, cluster)
             top_up()
-            yield future.key[len(GRADE):], outcome
+            yield future.key[len(GRADE) :], outcome
     finally:
         _forget(client, shipment, [expectations_name(chapter.release.digest) for chapter in needed])
 
@@ -123,7 +134,8 @@ def _forget(client, shipment: ReleaseBundles, datasets: list[str]) -> None:
     if client.status != "running":
         return
     for remove, argument in [(client.unpublish_dataset, name) for name in datasets] + [
-            (client.unregister_worker_plugin, shipment.name)]:
+        (client.unregister_worker_plugin, shipment.name)
+    ]:
         try:
             remove(argument)
         except Exception:  # noqa: BLE001, S110 - not published, or the scheduler is gone

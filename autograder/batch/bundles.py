@@ -15,7 +15,7 @@ The release digest covers all of it: each source file's sha256, what nbgrader re
 the template gradebook (not its bytes: a fresh gradebook has fresh random ids), the
 settings, the data bundle's digest and the grader's own code (``environment.code_digest``).
 The same release therefore has the same digest in every run, and a result stored under it
-(``autograder.grade.results``) is reused only when nothing a task reads has changed.
+(``autograder.batch.results``) is reused only when nothing a task reads has changed.
 
 ``unpack`` puts a bundle into a worker's cache, once per digest.
 """
@@ -33,8 +33,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.batch.environment import code_digest
 from autograder.course import Chapter, CourseDir
-from autograder.grade.environment import code_digest
 
 SKIPPED = ("__pycache__", ".ipynb_checkpoints")
 TEMPLATE, SETTINGS = "template.db", "settings.json"
@@ -65,9 +65,11 @@ def tar(files: dict[str, bytes]) -> bytes:
 
 def folder_files(folder: Path, prefix: str) -> dict[str, bytes]:
     """Every file below ``folder`` (symlinks followed), named ``prefix/<relative path>``."""
-    return {f"{prefix}/{path.relative_to(folder).as_posix()}": path.read_bytes()
-            for path in sorted(folder.rglob("*"))
-            if path.is_file() and not any(part in SKIPPED for part in path.relative_to(folder).parts)}
+    return {
+        f"{prefix}/{path.relative_to(folder).as_posix()}": path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not any(part in SKIPPED for part in path.relative_to(folder).parts)
+    }
 
 
 def pack_data(files: list[Path]) -> Bundle:
@@ -88,14 +90,19 @@ def template_content(db_path: Path, chapter: str) -> dict:
         assignment = gb.find_assignment(chapter)
         return {
             "duedate": assignment.duedate.isoformat() if assignment.duedate else None,
-            "notebooks": [{
-                "name": notebook.name,
-                "grade_cells": sorted([c.name, c.cell_type, float(c.max_score)] for c in notebook.grade_cells),
-                "solution_cells": sorted(c.name for c in notebook.solution_cells),
-                "task_cells": sorted([c.name, c.cell_type, float(c.max_score)] for c in notebook.task_cells),
-                "source_cells": sorted([c.name, c.cell_type, bool(c.locked), c.checksum or "", c.source or ""]
-                                       for c in notebook.source_cells),
-            } for notebook in sorted(assignment.notebooks, key=lambda n: n.name)],
+            "notebooks": [
+                {
+                    "name": notebook.name,
+                    "grade_cells": sorted([c.name, c.cell_type, float(c.max_score)] for c in notebook.grade_cells),
+                    "solution_cells": sorted(c.name for c in notebook.solution_cells),
+                    "task_cells": sorted([c.name, c.cell_type, float(c.max_score)] for c in notebook.task_cells),
+                    "source_cells": sorted(
+                        [c.name, c.cell_type, bool(c.locked), c.checksum or "", c.source or ""]
+                        for c in notebook.source_cells
+                    ),
+                }
+                for notebook in sorted(assignment.notebooks, key=lambda n: n.name)
+            ],
         }
 
 

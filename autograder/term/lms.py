@@ -1,7 +1,7 @@
 """Final grades as an LMS's grade-import CSV (Canvas, Moodle), with a roster that maps the LMS's students to nbgrader's.
 
 nbgrader knows a student by the id ``grade`` derived from the submissions (see
-``autograder.grade.collect``): Canvas's login part of its file names, Moodle's participant id
+``autograder.batch.collect``): Canvas's login part of its file names, Moodle's participant id
 (one per assignment!), a JupyterHub user name, a folder name. An LMS imports grades by its own
 identifiers. The roster (``--roster FILE``, repeatable) is a CSV the LMS already gives you:
 
@@ -18,7 +18,7 @@ identifiers. The roster (``--roster FILE``, repeatable) is a CSV the LMS already
 * Either: a column ``student_id`` (the nbgrader id, as in grades.csv) says it directly.
 
 The files (``canvas_rows``, ``moodle_rows``) hold a chapter's total for a student only when
-its status is ``complete`` (``autograder.grade.export``); any other cell is empty, so that no
+its status is ``complete`` (``autograder.term.export``); any other cell is empty, so that no
 partial grade reaches the LMS, and ``export`` lists what is not final. Canvas: the
 columns are ``Student, ID, SIS User ID, SIS Login ID, Section`` copied from the roster, then
 one per chapter, named as the roster's column of that assignment (``03_activations (4711)``:
@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course import UsageError
-from autograder.grade.export import NOT_SUBMITTED, FinalGrades
 from autograder.grade.feedback_score import points
+from autograder.term.export import NOT_SUBMITTED, FinalGrades
 
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 CANVAS_POINTS_ROW = "    Points Possible"  # as Canvas's own export writes it
@@ -95,8 +95,12 @@ def canvas_people(roster: Roster, final: FinalGrades) -> list[Person]:
     for row in roster.rows:
         if row.get("Student", "").strip() == CANVAS_POINTS_ROW.strip():
             continue
-        candidates = [row.get("student_id"), by_lms_id.get(row.get("ID", "")), row.get("SIS Login ID"),
-                      row.get("SIS User ID")]
+        candidates = [
+            row.get("student_id"),
+            by_lms_id.get(row.get("ID", "")),
+            row.get("SIS Login ID"),
+            row.get("SIS User ID"),
+        ]
         student = next((c for c in candidates if c and c in known), None)
         people.append(Person({c: row.get(c, "") for c in CANVAS_IDENTITY}, [student] if student else []))
     return people
@@ -119,13 +123,17 @@ def chapter_cell(person: Person, chapter: str, final: FinalGrades, notes: list[s
     """The chapter's total for the LMS: only a final one; otherwise empty."""
     submitted = [s for s in person.student_ids if final.grade(s, chapter).status != NOT_SUBMITTED]
     if len(submitted) > 1:
-        notes.append(f"{', '.join(submitted)}: one student of the roster, each with a submission of {chapter}; "
-                     "left empty")
+        notes.append(
+            f"{', '.join(submitted)}: one student of the roster, each with a submission of {chapter}; left empty"
+        )
         return ""
     if not submitted:
         return ""
     grade = final.grade(submitted[0], chapter)
-    return points(grade.total) if grade.final else ""
+    if not grade.final:
+        return ""
+    assert grade.total is not None  # a final grade has its total (export.chapter_grade)
+    return points(grade.total)
 
 
 def _left_out(people: list[Person], final: FinalGrades, notes: list[str]) -> None:
@@ -149,11 +157,17 @@ def canvas_rows(final: FinalGrades, roster_paths: list[Path], notes: list[str]) 
     _require(roster, CANVAS_IDENTITY, roster_paths, "the Canvas roster is the Gradebook's export (Grades > Export)")
     people = canvas_people(roster, final)
     _left_out(people, final, notes)
-    rows = [[*CANVAS_IDENTITY, *(canvas_column(c, roster) for c in final.chapters)],
-            [CANVAS_POINTS_ROW, "", "", "", "", *(points(final.maxima[c]) for c in final.chapters)]]
+    rows = [
+        [*CANVAS_IDENTITY, *(canvas_column(c, roster) for c in final.chapters)],
+        [CANVAS_POINTS_ROW, "", "", "", "", *(points(final.maxima[c]) for c in final.chapters)],
+    ]
     for person in people:
-        rows.append([*(person.identity[c] for c in CANVAS_IDENTITY),
-                     *(chapter_cell(person, c, final, notes) for c in final.chapters)])
+        rows.append(
+            [
+                *(person.identity[c] for c in CANVAS_IDENTITY),
+                *(chapter_cell(person, c, final, notes) for c in final.chapters),
+            ]
+        )
     return rows
 
 
@@ -162,11 +176,15 @@ def moodle_rows(final: FinalGrades, roster_paths: list[Path], notes: list[str]) 
     roster = read_roster(roster_paths)
     identity = next((c for c in MOODLE_IDENTITIES if c in roster.header), None)
     if identity is None:
-        raise UsageError(f"--roster {', '.join(map(str, roster_paths))}: no column {' or '.join(MOODLE_IDENTITIES)}; "
-                         "the Moodle roster is each assignment's grading worksheet, or a CSV of student_id and email")
+        raise UsageError(
+            f"--roster {', '.join(map(str, roster_paths))}: no column {' or '.join(MOODLE_IDENTITIES)}; "
+            "the Moodle roster is each assignment's grading worksheet, or a CSV of student_id and email"
+        )
     if "student_id" not in roster.header and "Identifier" not in roster.header:
-        raise UsageError(f"--roster {', '.join(map(str, roster_paths))}: no column student_id or Identifier "
-                         "(Moodle's 'Participant N'): nothing says which nbgrader student a row is")
+        raise UsageError(
+            f"--roster {', '.join(map(str, roster_paths))}: no column student_id or Identifier "
+            "(Moodle's 'Participant N'): nothing says which nbgrader student a row is"
+        )
     people = moodle_people(roster, identity)
     _left_out(people, final, notes)
     rows = [[identity, *final.chapters]]
