@@ -101,11 +101,14 @@ def test_a_notebook_run_once_is_found_in_the_cache_by_its_source(tmp_path, monke
     nbformat.write(new_notebook(cells=[new_markdown_cell("prose"), new_code_cell("print(6 * 7)")],
                                 metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                          "language": "python"}}), source)
-    assert reference_run.kept(source) is None
+    def cached(path):
+        return reference_run.cached_run(reference_run.trusted_form(nbformat.read(path, as_version=4)))
+
+    assert cached(source) is None
     ran = reference_run.executed(source)
     assert ran.cells[1].outputs[0]["text"] == "42\n" and "execution" in ran.cells[1].metadata
     monkeypatch.setattr(reference_run, "_run", lambda nb, where: pytest.fail("ran a second time"))
-    assert reference_run.kept(source).cells[1].outputs[0]["text"] == "42\n"
+    assert cached(source).cells[1].outputs[0]["text"] == "42\n"
     assert reference_run.executed(source).cells[1].outputs[0]["text"] == "42\n"
 
 

@@ -226,7 +226,7 @@ def test_reference_answers_and_hidden_tests_cannot_be_read(report):
     assert report["read_samples"].startswith("blocked: ")  # the grader's package is not in the kernel's view
     assert report["read_grader"].startswith("blocked: ")
     # of the autograder, the kernel sees only autograder.runtime, as its working folder's autograder/
-    assert report["read_runtime"] == "ok: ['__init__.py', 'assignment.py', 'checks.py', 'probe.py']"
+    assert report["read_runtime"] == "ok: ['__init__.py', 'assignment.py', 'checks.py', 'i18n.py', 'probe.py']"
     assert report["read_root_home"] == "ok: ['.pyenv']" or report["read_root_home"].startswith("blocked")
     assert report["read_own_notebook"] == "blocked: PermissionError"  # nbgrader's copy, with the hidden tests
     assert SECRET_EXPECTED not in json.dumps(report)

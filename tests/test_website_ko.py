@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from babel.messages.mofile import read_mo
 from test_website import Visit, page_problems, secrets_of
 from website_tools import (
     MARKERS,
@@ -126,8 +127,12 @@ def test_korean_chapter_page_links_the_korean_bundle(chapter, site, server, brow
     text = nbformat.writes(release)
     assert not [marker for marker in MARKERS if marker in text]
     hidden_names = [line for line in secrets.get(name, []) if line.startswith("check_")]
-    leaked = [line for line in hidden_names if re.search(r'"([^"]{12,})"', line)
-              and re.search(r'"([^"]{12,})"', line)[1].encode() in hidden_words]
+    shipped = {message.id if isinstance(message.id, str) else message.id[0]
+               for message in read_mo(io.BytesIO(hidden_words)) if message.id}
+    # a hidden check's name that a visible check has too is in the release anyway
+    visible = "\n".join(cell.source for cell in release.cells if cell.cell_type == "code")
+    leaked = [line for line in hidden_names if (quoted := re.search(r'"([^"]{12,})"', line))
+              and quoted[1] in shipped and f'"{quoted[1]}"' not in visible]
     assert not leaked, f"{name}.zip ({LANGUAGE}): its catalog holds the names of hidden checks: {leaked[:3]}"
 
 

@@ -3,10 +3,8 @@
 ``outcomes(cluster, work, chapters)`` is the ``concurrent.futures`` shape of dask: it ships
 each bundle to the workers once, in a worker plugin (``autograder.batch.worker.ReleaseBundles``:
 a worker that joins or restarts later gets them too, where scattered data would be lost with
-the workers that held it), with the chapter's expected values when the reference run's cache has
-them; when they are not, it submits the chapter's reference run first (published under
-``autograder.batch.worker.expectations_name``, where a grading task takes them once its
-kernel has run: the other workers grade meanwhile). Then one ``grade_task`` per result key; it yields
+the workers that held it), with the chapter's expected values (from its reference run, which
+the client took from the cache ``release`` filled). Then one ``grade_task`` per result key; it yields
 ``(key, Outcome)`` as each task finishes (``as_completed``) and drops the future, so that a
 worker lost later does not make it run again. The caller, the client, is the only writer of
 what they give.
@@ -27,7 +25,6 @@ What a task's end can be:
   saying why;
 * the scheduler is gone (dask cancels every future): ``ClusterLost``; the batch stops.
 
-A chapter whose reference run fails stops the batch (``SealingError``, a usage error).
 """
 
 from __future__ import annotations
@@ -41,11 +38,10 @@ from distributed import CancelledError, KilledWorker, as_completed
 from autograder.batch.bundles import Bundle
 from autograder.batch.cluster import Cluster
 from autograder.batch.results import Outcome
-from autograder.batch.worker import RESOURCE, ReleaseBundles, expectations_name, grade_task, reference_task
+from autograder.batch.worker import RESOURCE, ReleaseBundles, grade_task
 from autograder.course import Chapter, ClusterLost, UsageError
 
 GRADE = "autograder-grade-"  # a grading task's key: GRADE + its result key
-REFERENCE_PRIORITY = 10  # before any grading task: their scores wait for it
 LOST = "scheduler-connection-lost"  # dask's reason for the futures it cancels when the scheduler is gone
 
 
@@ -57,7 +53,7 @@ class Prepared:
     release: Bundle
     data: Bundle
     max_score: float
-    expectations: dict | None  # None: the reference run is a task of this batch
+    expectations: dict  # grade id -> checks, from the chapter's reference run (autograder.grade.score)
 
 
 @dataclass(frozen=True)
@@ -76,24 +72,14 @@ def outcomes(cluster: Cluster, work: dict[str, Work], chapters: dict[str, Prepar
     client = cluster.client
     needed = [chapters[name] for name in sorted({w.chapter for w in work.values()})]
     data = {chapter.data.digest: chapter.data for chapter in needed}
-    kept = {c.release.digest: json.dumps(c.expectations) for c in needed if c.expectations is not None}
-    shipment = ReleaseBundles([c.release for c in needed], list(data.values()), kept)
+    expected = {c.release.digest: json.dumps(c.expectations) for c in needed}
+    shipment = ReleaseBundles([c.release for c in needed], list(data.values()), expected)
     try:
         client.register_plugin(shipment)
     except Exception as error:  # noqa: BLE001 - say which workers could not take them
         raise UsageError(f"the workers could not unpack the releases: {type(error).__name__}: {error}") from None
-    references = {}
-    for chapter in needed:
-        if chapter.release.digest in kept:
-            continue
-        name = expectations_name(chapter.release.digest)
-        future = client.submit(
-            reference_task, chapter.release.digest, key=name, priority=REFERENCE_PRIORITY, resources={RESOURCE: 1}
-        )
-        client.publish_dataset(**{name: future}, override=True)  # tasks take them once their kernel ran
-        references[name] = (future, chapter)
     queue = iter(work.items())
-    pending = as_completed([future for future, _ in references.values()])
+    pending = as_completed()
 
     def top_up() -> None:
         """Keep as many tasks in flight as the workers can run."""
@@ -116,30 +102,21 @@ def outcomes(cluster: Cluster, work: dict[str, Work], chapters: dict[str, Prepar
     try:
         top_up()
         for future in pending:  # the future is dropped once its result is taken: a worker lost later loses nothing
-            if future.key in references:
-                references.pop(future.key)
-                _result(future, cluster)  # a reference run that failed stops the batch here
-                client.replicate([future])  # a worker lost later does not make the reference run again
-                top_up()
-                continue
             outcome = _outcome(future, cluster)
             top_up()
             yield future.key[len(GRADE) :], outcome
     finally:
-        _forget(client, shipment, [expectations_name(chapter.release.digest) for chapter in needed])
+        _forget(client, shipment)
 
 
-def _forget(client, shipment: ReleaseBundles, datasets: list[str]) -> None:
-    """The batch's plugin and datasets, removed from the scheduler (workers keep what they unpacked)."""
+def _forget(client, shipment: ReleaseBundles) -> None:
+    """The batch's plugin, removed from the scheduler (workers keep what they unpacked)."""
     if client.status != "running":
         return
-    for remove, argument in [(client.unpublish_dataset, name) for name in datasets] + [
-        (client.unregister_worker_plugin, shipment.name)
-    ]:
-        try:
-            remove(argument)
-        except Exception:  # noqa: BLE001, S110 - not published, or the scheduler is gone
-            pass
+    try:
+        client.unregister_worker_plugin(shipment.name)
+    except Exception:  # noqa: BLE001, S110 - the scheduler is gone
+        pass
 
 
 def _result(future, cluster: Cluster):

@@ -7,14 +7,15 @@ Steps:
    submissions are collected (``autograder.batch.collect``) and, for each chapter found,
    the course directory is (re)generated (``prepare_course``: source, release, a gradebook
    holding only the assignment, the course gradebook ``OUT/gradebook.db``) and packed into
-   content-addressed bundles (``autograder.batch.bundles``);
+   content-addressed bundles (``autograder.batch.bundles``), with the chapter's expected
+   values from its reference run (``autograder.release.reference_run``: kept in
+   jupyter-cache, which the release's leak probe filled);
 2. a notebook that cannot be read, or cannot be found, or a submission holding a symbolic
    link, gets 0 points and a reason right away (``triage``); each readable one is copied to
    ``submitted/<student>/<chapter>/``;
 3. a notebook whose result is stored (``autograder.batch.results``: same release, same
    bytes) is not graded again; the others become one task each on the cluster
-   (``autograder.batch.worker.grade_task``), one per distinct notebook, next to the
-   chapter's reference run when its expected values are not cached yet;
+   (``autograder.batch.worker.grade_task``), one per distinct notebook;
 4. the client, the only writer, takes each result as it arrives: it stores it, writes the
    student's files, merges the grades into the course gradebook
    (``autograder.batch.gradebook``), and at the end writes grades.csv.
@@ -199,8 +200,8 @@ def prepare_chapter(course: CourseDir, chapter: Chapter, limits: Limits, isolate
         [data_dir / path.name for path in chapter_data_files(chapter) if (data_dir / path.name).is_file()]
     )
     release = bundles.pack_release(course, chapter, template, {"limits": limits.to_json(), "isolated": isolated}, data)
-    ran = reference_run.kept(chapter.path)  # None: the batch runs it, as a task of its own
-    return Prepared(chapter, release, data, max_score, None if ran is None else expectations_of(ran))
+    expected = expectations_of(reference_run.executed(chapter.path, log.info))  # cached: the release's probe ran it
+    return Prepared(chapter, release, data, max_score, expected)
 
 
 def plan(

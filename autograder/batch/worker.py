@@ -1,4 +1,4 @@
-"""What runs on a dask worker: its start-up checks, its cache, and the two tasks of a batch.
+"""What runs on a dask worker: its start-up checks, its cache, and the grading task.
 
 * ``WorkerChecks``, a dask ``WorkerPlugin``: when a worker starts (or when a batch
   registers it), the worker checks that its installation matches what the client expects
@@ -8,23 +8,18 @@
   worker that passes gets the resource ``RESOURCE``, which every task of a batch requires:
   a worker that fails takes no task, and says why (``verdict``, which the client reports).
 * ``ReleaseBundles``, a ``WorkerPlugin`` too: the batch's bundles (``autograder.batch.bundles``),
-  unpacked into the worker's cache (``cache_root()``) by digest, when the worker starts.
+  unpacked into the worker's cache (``cache_root()``) by digest, when the worker starts, with
+  each chapter's expected values (``autograder.grade.score``).
 * ``grade_task(release_digest, notebook, timestamp)``: one submission. A pure function of
   the release and the submission's bytes: it grades in a scratch folder of its own
   (``autograder.grade.submission.grade_notebook``) and returns plain data and bytes, never
   objects made from the student's data. It writes nothing outside this worker's cache.
-* ``reference_task(release_digest)``: the chapter's reference run (the expected values,
-  ``autograder.grade.score``), when the client has not kept them from an earlier run. A
-  grading task needs them only once its kernel has run: it then takes them from this
-  worker's cache, or waits for the reference task (on another worker: it is the batch's
-  first task), so the first submissions run their kernels while the reference runs. (It
-  waits in its thread: dask's ``secede`` would not let the worker take another task, since
-  the waiting task keeps its ``RESOURCE``.)
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
 import shutil
@@ -35,7 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import nbformat
-from distributed import WorkerPlugin, get_client, get_worker
+from distributed import WorkerPlugin, get_worker
 
 from autograder.batch import bundles, environment
 from autograder.grade import sandbox as sandboxes
@@ -45,7 +40,6 @@ RESOURCE = "autograder"  # held by a worker whose checks passed; every task need
 NOT_CHECKED = "not checked yet"  # a worker's verdict before its checks ran
 CACHE_ENV = "AUTOGRADER_WORKER_CACHE"
 CHECK_CELL = "import os\nprint('uid', os.getuid())"
-REFERENCE_WAIT = 3600  # seconds a task waits for its chapter's reference run before it fails
 EXPECTATIONS = "expectations.json"  # in a release's folder of the cache
 
 
@@ -154,8 +148,8 @@ class ReleaseBundles(WorkerPlugin):
     """A batch's bundles, unpacked into the cache of every worker as it starts, a restarted one too.
 
     Dask keeps the plugin on the scheduler and sets it up on each worker that joins: unlike
-    scattered data, a release cannot be lost with the workers that held it. With them, the
-    chapters' expected values when the client has them from an earlier run.
+    scattered data, a release cannot be lost with the workers that held it. With them, each
+    chapter's expected values.
     """
 
     def __init__(self, releases: list[bundles.Bundle], data: list[bundles.Bundle], expectations: dict[str, str]):
@@ -219,19 +213,11 @@ def shown_lines(source: Path) -> tuple[tuple[str, ...], tuple[str, ...], tuple[t
     return tuple(secret_lines(nb)), tuple(public_lines(nb)), tuple(rubric_texts(nb).items())
 
 
-def expectations_name(release_digest: str) -> str:
-    """The name under which the client publishes the chapter's expectations (a dask dataset)."""
-    return f"autograder-expectations-{release_digest}"
-
-
 def expectations_of(release: Release):
-    """A callable returning the chapter's expectations: from this worker's cache, or from the reference run."""
+    """A callable returning the chapter's expectations, from this worker's cache (``ReleaseBundles`` put them)."""
     path = release.folder / EXPECTATIONS
 
     def load() -> dict:
-        if not path.is_file():  # the reference run is the first task of the batch; it has not ended yet
-            reference = get_client().get_dataset(expectations_name(release.digest))
-            keep(path, reference.result(timeout=REFERENCE_WAIT))
         return json.loads(path.read_text(encoding="utf-8"))
 
     return load
@@ -254,12 +240,21 @@ def isolation(settings: dict) -> sandboxes.Sandbox | None:
 
 def grade_task(release_digest: str, notebook: bytes, timestamp: bytes | None) -> dict:
     """Grade one submission (see the module docstring); returns ``autograder.batch.results.Outcome.to_wire()``."""
+    scratch = cache_root() / "grading" / f"{release_digest[:16]}-{bundles.sha256(notebook + (timestamp or b''))[:16]}"
+    scratch.parent.mkdir(exist_ok=True)
+    # the same folder for the same task, so that its paths are the same whichever worker grades it; a task
+    # still running from an interrupted batch (its worker not yet gone) has it until it ends
+    with open(scratch.parent / f"{scratch.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _grade_in(scratch, release_digest, notebook, timestamp)
+
+
+def _grade_in(scratch: Path, release_digest: str, notebook: bytes, timestamp: bytes | None) -> dict:
     from autograder.batch.results import Outcome
 
     here = Release.of(release_digest)
     limits = Limits(**here.settings["limits"])
     sandbox = isolation(here.settings)
-    scratch = cache_root() / "grading" / f"{release_digest[:16]}-{bundles.sha256(notebook + (timestamp or b''))[:16]}"
     shutil.rmtree(scratch, ignore_errors=True)
     submitted = scratch / "submitted" / STUDENT / here.chapter
     submitted.mkdir(parents=True)
@@ -286,13 +281,3 @@ def grade_task(release_digest: str, notebook: bytes, timestamp: bytes | None) ->
         return Outcome.collect(graded, scratch, here.chapter).to_wire()
     finally:
         sandboxes.remove_folder(scratch)
-
-
-def reference_task(release_digest: str) -> str:
-    """The chapter's expectations (JSON text): its reference run (``autograder.release.reference_run``, kept in
-    this machine's cache), from the source notebook of the release."""
-    from autograder.grade.score import expectations_of
-    from autograder.release import reference_run
-
-    here = Release.of(release_digest)
-    return json.dumps(expectations_of(reference_run.executed(here.source / f"{here.chapter}.ipynb")))

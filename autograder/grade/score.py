@@ -4,8 +4,8 @@
   (``autograder.release.reference_run``: the source notebook with its reference answers,
   once, in a trusted kernel) has its test cells in expect form (``autograder.grade.seal``),
   which records every check's name, kind and arguments as data; the reference's own values
-  must pass when compared here. A batch takes them from the reference run's cache, or runs
-  it as a task of its own next to the first submissions (``autograder.batch.worker.reference_task``).
+  must pass when compared here. A batch ships them to its workers with the chapter's release
+  (``autograder.batch.dispatch``).
 * **Scores** (``ScoreTestCells``, after a submission ran): each received value is
   compared with its expectation by the same ``autograder.runtime.checks`` function the
   notebook uses, and the test cell's outputs become the grader's verdict: ``ok: <name>``

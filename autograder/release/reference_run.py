@@ -193,12 +193,6 @@ def _run(nb, where: Path) -> float:
     return time.perf_counter() - start
 
 
-def kept(source: Path):
-    """The trusted form of the notebook at ``source``, executed, when the cache has it;
-    None otherwise (nothing runs)."""
-    return cached_run(trusted_form(nbformat.read(Path(source), as_version=4)))
-
-
 def executed(source: Path, log=None):
     """The trusted form of the notebook at ``source``, executed (from the cache, or run now and kept)."""
     source = Path(source).resolve()
