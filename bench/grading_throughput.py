@@ -54,6 +54,9 @@ def run(command: list[str], cwd: Path, pythonpath: Path | None = None) -> float:
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    for line in done.stdout.splitlines():
+        if "graded now" in line:  # `grade`'s summary: the client's share of each result
+            print(f"  ({line.strip()})")
     return seconds
 
 

@@ -26,6 +26,7 @@ import io
 import json
 import os
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -80,6 +81,14 @@ def lab(course: CourseDir, base: Path) -> LabServer:
     return LabServer(command, course.root, base / "jupyterlab.log", env=env)
 
 
+def wait_for_frame(page, path: str, seconds: float = 120) -> None:
+    """Until formgrader's frame shows the page at ``path`` (a click on a link of the page before does nothing)."""
+    deadline = time.monotonic() + seconds
+    while not any(frame.url.split("?")[0].rstrip("/").endswith(path) for frame in page.frames):
+        assert time.monotonic() < deadline, f"formgrader did not open {path}: {[f.url for f in page.frames]}"
+        page.wait_for_timeout(200)
+
+
 def open_submission(page, server: LabServer, student: str):
     """Nbgrader > Formgrader > Manual Grading > chapter > notebook > the student; returns formgrader's frame."""
     page.goto(server.url("lab"))
@@ -87,8 +96,10 @@ def open_submission(page, server: LabServer, student: str):
     page.locator(".lm-Menu-itemLabel", has_text="Formgrader").first.click()
     formgrader = page.frame_locator(".jp-MainAreaWidget iframe").first
     formgrader.get_by_role("link", name="Manual Grading").click()
-    formgrader.get_by_role("link", name=CHAPTER).first.click()
-    formgrader.get_by_role("link", name=CHAPTER).first.click()
+    formgrader.get_by_role("link", name=CHAPTER).first.click()  # the assignment: its notebooks
+    wait_for_frame(page, f"/formgrader/gradebook/{CHAPTER}")
+    formgrader.get_by_role("link", name=CHAPTER).first.click()  # the notebook: its submissions
+    wait_for_frame(page, f"/formgrader/gradebook/{CHAPTER}/{CHAPTER}")
     formgrader.get_by_role("link", name="Submission #1").wait_for()
     formgrader.get_by_role("button", name="Show All Names").click()
     formgrader.get_by_role("link", name=student, exact=True).click()

@@ -28,7 +28,9 @@ from __future__ import annotations
 import fcntl
 import html
 import shutil
+import signal
 import sys
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -275,7 +277,7 @@ def grade(
     course.create()
     batch = Batch([], course)
     checks = WorkerChecks(expected(), isolated=not unsafe, memory=limits.memory)
-    with _exclusive(course), _starting(workers, scheduler, checks) as starting:
+    with _exclusive(course), _interruptible(), _starting(workers, scheduler, checks) as starting:
         try:
             _grade_with(batch, starting, chapters, whole_course, submissions, limits, progress, unsafe)
         finally:
@@ -287,6 +289,29 @@ def grade(
     batch.results.sort(key=lambda r: (r.chapter, r.student))
     batch.seconds = time.monotonic() - started
     return batch
+
+
+_ctrl_c = threading.Event()
+
+
+@contextmanager
+def _interruptible():
+    """Ctrl-C stops the batch, at the latest after the next result: Python drops a KeyboardInterrupt that
+    lands in a finalizer (e.g. a weakref callback of dask's), and the batch would go on."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _ctrl_c.clear()
+
+    def pressed(signum, frame):
+        _ctrl_c.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, pressed)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
@@ -414,6 +439,8 @@ def _grade_with(
             batch.graded += 1
             deliver(key, outcome)
             batch.writing += time.perf_counter() - started
+            if _ctrl_c.is_set():  # its KeyboardInterrupt was lost (see _interruptible)
+                raise KeyboardInterrupt
     except ClusterLost as lost:
         graded = len(batch.results)
         raise ClusterLost(
