@@ -17,6 +17,7 @@ nbgrader gradebook:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import signal
@@ -218,17 +219,23 @@ def wait_for_workers(address: str, count: int) -> None:
         client.wait_for_workers(count, timeout=120)
 
 
+@contextlib.contextmanager
+def worker_without_bubblewrap(address: str, tmp_path: Path, workers: int):
+    """A `dask worker` whose bubblewrap fails (``fake_bwrap``), until the scheduler has ``workers`` workers."""
+    bad = start_worker(address, {"AUTOGRADER_BWRAP": str(fake_bwrap(tmp_path))})
+    try:
+        wait_for_workers(address, workers)
+        yield
+    finally:
+        bad.terminate()
+        bad.wait(timeout=60)
+
+
 def test_a_worker_whose_sandbox_fails_takes_no_task_and_is_reported(tiny, tmp_path, capsys):
     submissions = write(tmp_path / "submissions", students(tiny, 2))
-    with local_cluster(1) as cluster:
-        bad = start_worker(cluster.scheduler_address, {"AUTOGRADER_BWRAP": str(fake_bwrap(tmp_path))})
-        try:
-            wait_for_workers(cluster.scheduler_address, 2)
-            code = cli.main(["grade", str(tiny["chapter"].path), str(submissions), "--out", str(tmp_path / "out"),
-                             "--scheduler", cluster.scheduler_address, "--no-progress", "--table"])
-        finally:
-            bad.terminate()
-            bad.wait(timeout=60)
+    with local_cluster(1) as cluster, worker_without_bubblewrap(cluster.scheduler_address, tmp_path, workers=2):
+        code = cli.main(["grade", str(tiny["chapter"].path), str(submissions), "--out", str(tmp_path / "out"),
+                         "--scheduler", cluster.scheduler_address, "--no-progress", "--table"])
     out, err = capsys.readouterr()
     assert code == 0, out + err
     assert err.count("refused to grade") == 1, err
@@ -239,15 +246,9 @@ def test_a_worker_whose_sandbox_fails_takes_no_task_and_is_reported(tiny, tmp_pa
 
 def test_no_worker_that_can_grade_is_a_usage_error_before_grading(tiny, tmp_path, capsys):
     submissions = write(tmp_path / "submissions", students(tiny, 1))
-    with local_cluster(0) as cluster:
-        bad = start_worker(cluster.scheduler_address, {"AUTOGRADER_BWRAP": str(fake_bwrap(tmp_path))})
-        try:
-            wait_for_workers(cluster.scheduler_address, 1)
-            code = cli.main(["grade", str(tiny["chapter"].path), str(submissions), "--out", str(tmp_path / "out"),
-                             "--scheduler", cluster.scheduler_address, "--no-progress"])
-        finally:
-            bad.terminate()
-            bad.wait(timeout=60)
+    with local_cluster(0) as cluster, worker_without_bubblewrap(cluster.scheduler_address, tmp_path, workers=1):
+        code = cli.main(["grade", str(tiny["chapter"].path), str(submissions), "--out", str(tmp_path / "out"),
+                         "--scheduler", cluster.scheduler_address, "--no-progress"])
     err = capsys.readouterr().err
     assert code == 2, err
     assert f"no worker of {cluster.scheduler_address} can grade: worker tcp://" in err

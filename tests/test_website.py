@@ -376,15 +376,21 @@ def test_screenshots_of_home_and_a_chapter(site, server, browser_context, reques
         request.config.add_cleanup(lambda: reporter.write_line(f"website screenshots: {SCREENSHOTS}"))
 
 
-def test_search_finds_a_chapter(site, server, browser_context):
-    visit = Visit(browser_context, f"{server.url}/search.html?q=backpropagation")
+def search_hits(browser_context, url: str) -> tuple[list[str], list[str]]:
+    """The links the site's search page at ``url`` (with its ``?q=``) lists, and the page's problems."""
+    visit = Visit(browser_context, url)
     try:
         visit.page.wait_for_selector("#search-results ul.search li", timeout=PAGE_TIMEOUT_MS)
         hits = visit.page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.href)")
     finally:
         visit.close()
+    return hits, visit.problems
+
+
+def test_search_finds_a_chapter(site, server, browser_context):
+    hits, problems = search_hits(browser_context, f"{server.url}/search.html?q=backpropagation")
     assert any("/chapters/" in hit for hit in hits), f"searching 'backpropagation' found no chapter: {hits[:5]}"
-    assert not visit.problems, visit.problems
+    assert not problems, problems
 
 
 def test_internal_links_and_anchors_resolve(site):

@@ -23,10 +23,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from babel.messages.mofile import read_mo
-from test_website import Visit, page_problems, secrets_of
+from test_website import Visit, page_problems, search_hits, secrets_of
 from website_tools import (
     MARKERS,
-    PAGE_TIMEOUT_MS,
     SCREENSHOTS,
     chapter_pages,
     expected_pages,
@@ -137,14 +136,9 @@ def test_korean_chapter_page_links_the_korean_bundle(chapter, site, server, brow
 
 
 def test_korean_search_finds_a_chapter(site, server, browser_context):
-    visit = Visit(browser_context, f"{server.url}/{LANGUAGE}/search.html?q=경사")
-    try:
-        visit.page.wait_for_selector("#search-results ul.search li", timeout=PAGE_TIMEOUT_MS)
-        hits = visit.page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.href)")
-    finally:
-        visit.close()
+    hits, problems = search_hits(browser_context, f"{server.url}/{LANGUAGE}/search.html?q=경사")
     assert any(f"/{LANGUAGE}/chapters/" in hit for hit in hits), f"searching '경사' found no chapter: {hits[:5]}"
-    assert not visit.problems, visit.problems
+    assert not problems, problems
 
 
 def test_screenshots_of_the_korean_site_with_korean_fonts(site, server, browser_context, request):

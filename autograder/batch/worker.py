@@ -214,7 +214,8 @@ def shown_lines(source: Path) -> tuple[tuple[str, ...], tuple[str, ...], tuple[t
 
 
 def expectations_of(release: Release):
-    """A callable returning the chapter's expectations, from this worker's cache (``ReleaseBundles`` put them)."""
+    """A callable returning the chapter's expectations, from this worker's cache (``ReleaseBundles`` put them);
+    read only when the kernel has run (``ScoreTestCells``), never copied by traitlets' configuration."""
     path = release.folder / EXPECTATIONS
 
     def load() -> dict:

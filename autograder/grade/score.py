@@ -213,8 +213,8 @@ class ScoreTestCells(NbGraderPreprocessor):
 
     expectations = AnyTrait(
         None,
-        help="a callable returning the chapter's expectations (grade id -> checks); "
-        "called after the kernel ran, so the reference run can end meanwhile",
+        help="a callable returning the chapter's expectations (grade id -> checks): a handle, because traitlets "
+        "deep-copies a configured value for every configurable, and chapter 10's expectations are ~80 MB",
     ).tag(config=True)
 
     def preprocess(self, nb, resources):
