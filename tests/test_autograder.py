@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -476,3 +477,16 @@ def test_bundled_samples_fit_their_chapter(folder):
         assert [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata] == ids, regenerate
     with pytest.raises(Unreadable, match="invalid JSON"):
         read_notebook(SubmittedFile(f"{folder}.ipynb", SAMPLES / folder / "damaged" / f"{folder}.ipynb"))
+
+
+def test_the_empty_gradebook_is_made_by_nbgrader_once_and_holds_nothing(tmp_path):
+    from nbgrader.api import Gradebook
+
+    from autograder.batch.run import empty_gradebook
+
+    made = empty_gradebook()
+    when = made.stat().st_mtime_ns
+    assert empty_gradebook() == made and made.stat().st_mtime_ns == when  # kept, not made again
+    shutil.copyfile(made, tmp_path / "gradebook.db")
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
+        assert gb.assignments == [] and gb.students == []

@@ -121,6 +121,29 @@ def test_tex_becomes_mathml_and_unreadable_tex_stays_visible_as_tex():
     assert page.count("<math") == 3 and "$" not in page and "\\begin" not in page
 
 
+def test_a_second_page_renders_the_same_without_compiling_a_template_again(tmp_path, monkeypatch):
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+    from nbgrader.coursedir import CourseDirectory
+
+    from autograder.grade import feedback_page
+    from autograder.grade.feedback import FeedbackGenerator
+
+    notebook = new_notebook(cells=[new_markdown_cell(r"The loss $L = \frac{1}{N}\sum_i \ell_i$."),
+                                   new_code_cell("x = 1 + 1\nprint(x)")])
+    resources = {"nbgrader": {"score": 1.0, "max_score": 2.0, "late_penalty": 0, "notebook": CHAPTER}}
+
+    def page() -> str:  # a new exporter for every page, as each submission's FeedbackGenerator makes
+        generator = FeedbackGenerator(coursedir=CourseDirectory(root=str(tmp_path)))
+        exporter = generator.exporter_class(parent=generator, config=generator.config)
+        return exporter.from_notebook_node(notebook, resources=copy.deepcopy(resources))[0]
+
+    first = page()
+    compiled = []
+    monkeypatch.setattr(feedback_page._COMPILED, "dump_bytecode", compiled.append)  # called after each compile
+    assert page() == first and "<math" in first
+    assert feedback_page._COMPILED.code and compiled == []
+
+
 def test_a_copied_reference_shows_a_note_instead_of_each_solution_region(tmp_path):
     from fixtures.autograder_fixtures import write_tiny_chapter
 

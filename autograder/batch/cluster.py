@@ -39,6 +39,16 @@ from autograder.grade.sandbox import Sandbox
 ALLOWED_FAILURES = 1  # a task is run again once when its worker dies, not twice
 WAIT_FOR_WORKERS = 60  # seconds an existing scheduler has to show its first worker
 PRELOAD = "autograder.batch.worker"  # what a local worker process has imported when it starts
+#: dask's housekeeping on a LocalCluster, made quieter: it shares the cores with the kernels.
+#: A grading task is one long call, so dask's statistical profiler (a stack sample of every
+#: thread, 100 times a second) and its 20 ms event-loop checks measure nothing useful, and a
+#: worker holds no dask data for its memory monitor to spill.
+QUIET = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
 
 
 @dataclass
@@ -91,6 +101,7 @@ def local_cluster(workers: int, processes: bool = True, env: dict[str, str] | No
     settings = {
         "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
         "distributed.worker.multiprocessing-method": "forkserver",
+        **QUIET,
     }
     with dask.config.set(settings):
         if processes:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import fcntl
 import html
+import os
 import shutil
 import signal
 import sys
@@ -46,7 +47,7 @@ from autograder.batch.progress import Progress
 from autograder.batch.report import write_csv
 from autograder.batch.results import Outcome, ResultStore, result_key, submission_digest, write_files
 from autograder.batch.worker import WorkerChecks
-from autograder.course import Chapter, ClusterLost, CourseDir, UsageError, file_logger
+from autograder.course import ROOT, Chapter, ClusterLost, CourseDir, UsageError, file_logger
 from autograder.grade import sandbox
 from autograder.grade.score import expectations_of
 from autograder.grade.submission import ATTENTION, ERROR, MISSING, UNREADABLE, Limits, Result, quiet_nbgrader
@@ -95,14 +96,8 @@ def prepare_course(course: CourseDir, chapter: Chapter, log) -> Path:
     prepare_source(course, chapter, log)
     work = course.work(chapter.id)
     work.mkdir(parents=True, exist_ok=True)
-    empty = course.root / ".work" / "empty-gradebook.db"
-    if not empty.exists():  # creating a gradebook takes seconds (alembic); do it once per course folder
-        from nbgrader.api import Gradebook
-
-        with Gradebook(f"sqlite:///{empty}"):
-            pass
     template = work / "template.db"
-    shutil.copyfile(empty, template)
+    shutil.copyfile(empty_gradebook(), template)
     generate_assignment(course, chapter, db_url=f"sqlite:///{template}", log=log)
     if course.db_path.exists():
         from autograder.batch.gradebook import copy_due_date
@@ -113,6 +108,26 @@ def prepare_course(course: CourseDir, chapter: Chapter, log) -> Path:
         shutil.copyfile(template, course.db_path)
     add_student_files(course, chapter)
     return template
+
+
+def empty_gradebook() -> Path:
+    """A gradebook with no assignment, made by nbgrader once per version of nbgrader on this machine.
+
+    Making one takes seconds (nbgrader runs alembic in a subprocess), at the start of every
+    ``grade`` into a new course folder, while the workers wait for their first task.
+    """
+    import nbgrader
+    from nbgrader.api import Gradebook
+
+    empty = ROOT / "_build" / ".gradebooks" / f"empty-nbgrader-{nbgrader.__version__}.db"
+    if not empty.exists():
+        empty.parent.mkdir(parents=True, exist_ok=True)
+        partial = empty.with_suffix(f".{os.getpid()}.partial")
+        partial.unlink(missing_ok=True)
+        with Gradebook(f"sqlite:///{partial}"):
+            pass
+        partial.replace(empty)
+    return empty
 
 
 def check_paths(submissions: Path, out: Path) -> None:

@@ -23,7 +23,8 @@ import html
 import re
 from pathlib import Path
 
-from jinja2 import pass_context
+from jinja2 import BytecodeCache, pass_context
+from jinja2.bccache import Bucket
 from math_core import LatexError, LatexToMathML
 from nbconvert.exporters import HTMLExporter, TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
@@ -64,6 +65,28 @@ class MathMLRenderer(IPythonRenderer):
         return tex_to_mathml(f"\\begin{{{name}}}{body}\\end{{{name}}}", display=True)
 
 
+class CompiledTemplates(BytecodeCache):
+    """Jinja's compiled templates, kept in memory for the life of the process.
+
+    A worker writes a feedback page per submission, each with a new exporter and so a new
+    Jinja environment, which would parse and compile the same dozen templates every time.
+    Jinja checks each template's source against the checksum kept with its code.
+    """
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = CompiledTemplates()
+
+
 class FeedbackHTMLExporter(HTMLExporter):
     """nbconvert's HTMLExporter with math as MathML, and without its BeautifulSoup pass over the page.
 
@@ -87,6 +110,11 @@ class FeedbackHTMLExporter(HTMLExporter):
             **self.lexer_options,
         )
         return MarkdownWithMath(renderer=renderer).render(source)
+
+    def _create_environment(self):
+        environment = super()._create_environment()
+        environment.bytecode_cache = _COMPILED
+        return environment
 
     def default_filters(self):
         yield from super().default_filters()
