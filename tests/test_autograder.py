@@ -490,3 +490,23 @@ def test_the_empty_gradebook_is_made_by_nbgrader_once_and_holds_nothing(tmp_path
     shutil.copyfile(made, tmp_path / "gradebook.db")
     with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
         assert gb.assignments == [] and gb.students == []
+
+
+def test_the_release_digest_changes_with_the_library_its_expected_values_come_from(tmp_path, monkeypatch):
+    """A reference answer fixed in `solutions` changes the expected values, not the student edition: the
+    results stored under the old digest must not be reused."""
+    from autograder.batch import bundles
+    from autograder.course import CourseDir
+
+    course, chapter = CourseDir(tmp_path / "course"), Chapter.resolve(CHAPTERS[0])
+    (course.source(chapter.id) / "solutions").mkdir(parents=True)
+    (course.source(chapter.id) / "solutions" / "layers.py").write_text("def relu(x):\n    raise NotImplementedError\n")
+    (tmp_path / "template.db").write_bytes(b"")
+    monkeypatch.setattr(bundles, "template_content", lambda db, chapter_id: {"cells": []})
+    data = bundles.pack_data([])
+
+    def digest(library: str) -> str:
+        monkeypatch.setattr(bundles, "library_fingerprint", lambda: library)
+        return bundles.pack_release(course, chapter, tmp_path / "template.db", {}, data).digest
+
+    assert digest("library v1") == digest("library v1") != digest("library v2")

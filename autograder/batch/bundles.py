@@ -13,7 +13,9 @@ of its content:
 
 The release digest covers all of it: each source file's sha256, what nbgrader reads from
 the template gradebook (not its bytes: a fresh gradebook has fresh random ids), the
-settings, the data bundle's digest and the grader's own code (``environment.code_digest``).
+settings, the data bundle's digest, the grader's own code (``environment.code_digest``) and
+the library its expected values come from (``reference_run.library_fingerprint``: the full
+``solutions``, whose answers the student edition leaves out, and the Python and NumPy versions).
 The same release therefore has the same digest in every run, and a result stored under it
 (``autograder.batch.results``) is reused only when nothing a task reads has changed.
 
@@ -35,6 +37,7 @@ from pathlib import Path
 
 from autograder.batch.environment import code_digest
 from autograder.course import Chapter, CourseDir
+from autograder.release.reference_run import library_fingerprint
 
 SKIPPED = ("__pycache__", ".ipynb_checkpoints")
 TEMPLATE, SETTINGS = "template.db", "settings.json"
@@ -115,6 +118,7 @@ def pack_release(course: CourseDir, chapter: Chapter, template: Path, settings: 
         "template": template_content(template, chapter.id),
         "settings": settings,
         "grader": code_digest(),
+        "library": library_fingerprint(),
     }
     digest = sha256(json.dumps(manifest, sort_keys=True).encode())
     contents = {**source, TEMPLATE: template.read_bytes(), SETTINGS: json.dumps(settings, sort_keys=True).encode()}
