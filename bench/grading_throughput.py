@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from autograder.course import Chapter, CourseDir, all_chapters  # noqa: E402
 
-TREE = ("autograder", "solutions", "chapters", "data", "constraints.txt", "pyproject.toml")  # what `grade` reads
+TREE = ("autograder", "solutions", "chapters", "data", "book", "constraints.txt", "pyproject.toml")  # what `grade` reads
 
 
 def tool_env(pythonpath: Path | None = None) -> dict[str, str]:
