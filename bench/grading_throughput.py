@@ -43,7 +43,8 @@ sys.path.insert(0, str(ROOT))
 
 from autograder.course import Chapter, CourseDir, all_chapters  # noqa: E402
 
-TREE = ("autograder", "solutions", "chapters", "data", "book", "constraints.txt", "pyproject.toml")  # what `grade` reads
+#: what `grade` reads (`book/`: the release's references.bib)
+TREE = ("autograder", "solutions", "chapters", "data", "book", "constraints.txt", "pyproject.toml")
 
 
 def tool_env(pythonpath: Path | None = None) -> dict[str, str]:
