@@ -39,6 +39,25 @@ from traitlets.config import Config
 from autograder.release.citations import PlainCitations
 from autograder.runtime.i18n import N_, P_
 
+AST_RACE = "AST constructor recursion depth mismatch"
+
+
+def parse_python(source: str) -> ast.Module:
+    """``ast.parse``, again when CPython 3.11's AST converter trips over another thread's.
+
+    Its recursion counter is shared by the threads of a process (CPython gh-106905), so a
+    parse while another thread parses, or formats a traceback (dask's event loop, beside a
+    batch's preparation), can raise ``SystemError``. Parsing is pure: parsing again is safe.
+    """
+    for attempt in range(3):
+        try:
+            return ast.parse(source)
+        except SystemError as error:
+            if AST_RACE not in str(error) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 __all__ = [
     "COURSE_ID",
     "HIDDEN_TESTS",
@@ -269,7 +288,9 @@ def stub_message(definition: tuple[str, str] | None, chapter: str, exercise: str
 def definition_at(source: str, line: int) -> tuple[str, str] | None:
     """(kind, dotted name) of the innermost ``def`` or ``class`` around a 1-based line; None outside any."""
     try:
-        tree = ast.parse("\n".join("" if text.lstrip().startswith(("%", "!")) else text for text in source.split("\n")))
+        tree = parse_python(
+            "\n".join("" if text.lstrip().startswith(("%", "!")) else text for text in source.split("\n"))
+        )
     except SyntaxError:
         return None
     names: list[str] = []

@@ -510,3 +510,23 @@ def test_the_release_digest_changes_with_the_library_its_expected_values_come_fr
         return bundles.pack_release(course, chapter, tmp_path / "template.db", {}, data).digest
 
     assert digest("library v1") == digest("library v1") != digest("library v2")
+
+
+def test_a_parse_tripped_by_another_threads_parse_is_parsed_again(monkeypatch):
+    import ast
+
+    from autograder import plumbing
+
+    real, calls = ast.parse, []
+
+    def tripped_once(source, *args, **kwargs):
+        calls.append(source)
+        if len(calls) == 1:  # what CPython 3.11 raises when two threads convert ASTs at once (gh-106905)
+            raise SystemError("AST constructor recursion depth mismatch (before=189, after=211)")
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", tripped_once)
+    assert isinstance(plumbing.parse_python("x = 1").body[0], ast.Assign) and len(calls) == 2
+    monkeypatch.setattr(ast, "parse", lambda source: (_ for _ in ()).throw(SystemError("another problem")))
+    with pytest.raises(SystemError, match="another problem"):
+        plumbing.parse_python("x = 1")

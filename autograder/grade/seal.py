@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from autograder.course import UsageError
-from autograder.plumbing import hidden_line_numbers, is_test_cell
+from autograder.plumbing import hidden_line_numbers, is_test_cell, parse_python
 from autograder.runtime import checks
 
 PROBE_MODULE = "_autograder_probe"
@@ -232,7 +232,7 @@ def _drop_expectation_statements(module: ast.Module, expectation_names: set[str]
 def rewrite(source: str, mode: str) -> str:
     """A test cell's source in ``probe`` form (the student's run) or ``expect`` form (the reference run)."""
     try:
-        module = ast.parse(source)
+        module = parse_python(source)
     except SyntaxError as error:
         raise SealingError(f"the test cell does not parse: {error}") from None
     rewriter = _CheckRewriter(mode, hidden_line_numbers(source), student_derived(module))
@@ -241,7 +241,7 @@ def rewrite(source: str, mode: str) -> str:
         raise SealingError("the test cell calls no check_* function, so no points could be sealed")
     if mode == "probe":
         _drop_expectation_statements(module, rewriter.expectation_names)
-    module.body.insert(0, ast.parse(PROBE_IMPORT).body[0])
+    module.body.insert(0, parse_python(PROBE_IMPORT).body[0])
     return ast.unparse(ast.fix_missing_locations(module))
 
 

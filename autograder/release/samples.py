@@ -21,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.plumbing import parse_python
 from autograder.release.student_edition import answer_cells, graded_definitions, python_source
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -52,7 +53,7 @@ def inject(nb, grade_id: str, statement: str):
     for cell in answer_cells(nb):
         if _meta(cell)["grade_id"] != grade_id:
             continue
-        tree = ast.parse(python_source(cell.source))
+        tree = parse_python(python_source(cell.source))
         function = next(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
         first = function.body[0]
         lines = cell.source.splitlines()
@@ -140,7 +141,7 @@ def expected_points(source_nb, kept_answers: set[str]) -> dict[str, float]:
             continue
         meta = _meta(cell)
         try:
-            tree = ast.parse(python_source(cell.source))
+            tree = parse_python(python_source(cell.source))
         except SyntaxError:
             continue
         graded_here = set(graded_definitions(nbformat.v4.new_notebook(cells=[cell]))) if meta.get("solution") else set()

@@ -40,7 +40,7 @@ from typing import cast
 import nbformat
 
 from autograder.course import ROOT, Chapter, all_chapters, text_table
-from autograder.plumbing import HIDDEN_TESTS, SOLUTION, is_answer_cell, region_texts
+from autograder.plumbing import HIDDEN_TESTS, SOLUTION, is_answer_cell, parse_python, region_texts
 from autograder.runtime.i18n import P_
 
 LIBRARY_DIR = ROOT / "solutions"
@@ -74,7 +74,7 @@ def graded_definitions(nb) -> dict[str, str]:
     for cell in answer_cells(nb):
         source = python_source(cell.source)
         try:
-            tree = ast.parse(source)
+            tree = parse_python(source)
         except SyntaxError:
             continue
         lines = source.splitlines()
@@ -90,7 +90,7 @@ def library_definitions() -> dict[str, str]:
     """{name: module} of every top-level function and class in ``solutions/``."""
     found: dict[str, str] = {}
     for path in sorted(LIBRARY_DIR.glob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = parse_python(path.read_text(encoding="utf-8"))
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 found.setdefault(node.name, path.stem)
@@ -99,7 +99,7 @@ def library_definitions() -> dict[str, str]:
 
 def names_needed_by_checks() -> set[str]:
     """Library names that ``autograder.checks`` imports (they must keep working)."""
-    tree = ast.parse(CHECKS_FILE.read_text(encoding="utf-8"))
+    tree = parse_python(CHECKS_FILE.read_text(encoding="utf-8"))
     return {
         alias.name
         for node in ast.walk(tree)
@@ -299,7 +299,7 @@ class LeakError(RuntimeError):
 
 def _apply_stubs(source: str, targets: dict[str, str]) -> str:
     """Replace the bodies of the definitions named in ``targets`` ({qualname: message}) by stubs."""
-    tree = ast.parse(source)
+    tree = parse_python(source)
     lines = source.splitlines()
     edits = []
     for qualname, node in _definitions(tree):
@@ -349,7 +349,7 @@ def build_student_edition(chapter: Chapter, dest: Path, also_stub: tuple[Stub, .
         source = _apply_stubs(source, targets)
         # safety net: stub the innermost definition around any remaining secret text
         for _ in range(20):
-            tree = ast.parse(source)
+            tree = parse_python(source)
             definitions = _definitions(tree)
             extra: dict[str, str] = {}
             for secret in secret_list:
