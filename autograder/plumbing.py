@@ -45,7 +45,7 @@ AST_RACE = "AST constructor recursion depth mismatch"
 def parse_python(source: str) -> ast.Module:
     """``ast.parse``, again when CPython 3.11's AST converter trips over another thread's.
 
-    Its recursion counter is shared by the threads of a process (CPython gh-106905), so a
+    Its recursion counter is kept per interpreter, not per thread (CPython gh-106905), so a
     parse while another thread parses, or formats a traceback (dask's event loop, beside a
     batch's preparation), can raise ``SystemError``. Parsing is pure: parsing again is safe.
     """
